@@ -1,1 +1,134 @@
-export {};
+// A training recipe: everything that decides how a run's model is built, pretrained,
+// GRPO-trained and evaluated. Limits keep one run within what a volunteer's runner can
+// do; defaults are the paper-scale choices, each with its reason beside it.
+import { z } from "zod";
+
+export const positionalEncodings = ["learned", "rope", "none"] as const;
+export const lossAggregations = ["grpo", "dapo", "dr_grpo"] as const;
+export const rewardScalings = ["group", "batch", "none"] as const;
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const modelRecipeSchema = z
+  .object({
+    layers: int(1, 12).default(2).describe("transformer blocks; the paper's models are tiny"),
+    dModel: int(8, 768).default(64).describe("width of the residual stream"),
+    heads: int(1, 16).default(4).describe("attention heads; must divide dModel"),
+    contextLength: int(8, 1024)
+      .default(128)
+      .describe("longest sequence (prompt + completion) the model accepts, OOD splits included"),
+    positionalEncoding: z
+      .enum(positionalEncodings)
+      .default("learned")
+      .describe("how positions are encoded; length generalisation depends on it"),
+    dropout: z.number().min(0).max(0.5).default(0).describe("residual and attention-output dropout during training"),
+  })
+  .refine((m) => m.dModel % m.heads === 0, { message: "dModel must be a multiple of heads", path: ["dModel"] })
+  .refine((m) => m.positionalEncoding !== "rope" || (m.dModel / m.heads) % 2 === 0, {
+    message: "rope needs an even head dimension (dModel / heads)",
+    path: ["heads"],
+  });
+
+export const pretrainingRecipeSchema = z.object({
+  steps: int(0, 200_000).default(3000).describe("optimizer steps of next-token prediction"),
+  batchSize: int(1, 1024).default(32).describe("sequences per step"),
+  learningRate: z.number().min(1e-6).max(1e-1).default(1e-3).describe("peak AdamW learning rate"),
+  warmupSteps: int(0, 50_000).default(100).describe("linear warmup from zero avoids early divergence"),
+  cosineDecay: z.boolean().default(true).describe("decay to minLearningRateRatio × peak by the last step"),
+  minLearningRateRatio: z.number().min(0).max(1).default(0.1).describe("floor of the cosine schedule"),
+  weightDecay: z.number().min(0).max(1).default(0.1).describe("decoupled (AdamW), on weight matrices only"),
+  gradClip: z.number().min(0).max(100).default(1).describe("global gradient-norm clip; 0 turns it off"),
+  lossOn: z.enum(["all", "completion"]).default("all").describe("supervise every token, or only the completion"),
+});
+
+export const grpoRecipeSchema = z.object({
+  steps: int(0, 10_000).default(60).describe("the paper ran GRPO for about 60 steps"),
+  promptsPerStep: int(1, 512).default(16).describe("prompts drawn from the GRPO mix per step"),
+  groupSize: int(2, 64).default(8).describe("completions sampled per prompt (G); advantages compare within a group"),
+  temperature: z.number().min(0.05).max(2).default(1).describe("rollout sampling temperature"),
+  maxNewTokens: int(1, 512).default(64).describe("longest completion; also the dr_grpo denominator"),
+  learningRate: z.number().min(1e-7).max(1e-2).default(1e-4).describe("constant AdamW learning rate"),
+  weightDecay: z.number().min(0).max(1).default(0).describe("off: GRPO should only reweight the base model"),
+  gradClip: z.number().min(0).max(100).default(1).describe("global gradient-norm clip; 0 turns it off"),
+  clipEpsilon: z.number().min(0).max(1).default(0.2).describe("PPO ratio clip ε"),
+  klBeta: z.number().min(0).max(10).default(0.04).describe("weight of the KL penalty to the frozen pretrained model"),
+  innerIterations: int(1, 16).default(1).describe("policy updates per batch of rollouts (μ)"),
+  lossAggregation: z.enum(lossAggregations).default("grpo").describe("how per-token losses are averaged"),
+  scaleRewards: z.enum(rewardScalings).default("group").describe("divide advantages by the group's or batch's std"),
+});
+
+export const evaluationRecipeSchema = z
+  .object({
+    itemsPerSplit: int(1, 5000).default(200).describe("held-out items per evaluated split"),
+    samplesPerItem: int(1, 512).default(16).describe("n: sampled completions per item, for correct mass and pass@k"),
+    kValues: z.array(int(1, 512)).min(1).max(8).default([1, 4, 16]).describe("pass@k reported for each k ≤ n"),
+    temperature: z.number().min(0.05).max(2).default(1).describe("sampling temperature of the n samples"),
+    maxNewTokens: int(1, 512).default(64).describe("longest completion at evaluation"),
+  })
+  .refine((e) => e.kValues.every((k) => k <= e.samplesPerItem), {
+    message: "every k must be at most samplesPerItem",
+    path: ["kValues"],
+  });
+
+export const recipeSchema = z.object({
+  name: z.string().min(1).max(80).optional(),
+  model: modelRecipeSchema.prefault({}),
+  pretraining: pretrainingRecipeSchema.prefault({}),
+  grpo: grpoRecipeSchema.prefault({}),
+  evaluation: evaluationRecipeSchema.prefault({}),
+  seeds: z
+    .array(int(0, 2 ** 31 - 1))
+    .min(1)
+    .max(32)
+    .default([1, 2, 3])
+    .describe("one run per seed; gains are reported with a confidence interval over seeds"),
+});
+
+export type Recipe = z.infer<typeof recipeSchema>;
+export type RecipeInput = z.input<typeof recipeSchema>;
+export type ModelRecipe = Recipe["model"];
+export type PretrainingRecipe = Recipe["pretraining"];
+export type GrpoRecipe = Recipe["grpo"];
+export type EvaluationRecipe = Recipe["evaluation"];
+
+const presetInputs = {
+  // CI-sized: every phase runs, in about a minute on a shared 2-core CPU. Learns little.
+  tiny: {
+    name: "tiny",
+    model: { layers: 1, dModel: 32, heads: 2, contextLength: 128 },
+    pretraining: { steps: 120, batchSize: 16, learningRate: 3e-3, warmupSteps: 10 },
+    grpo: { steps: 4, promptsPerStep: 4, groupSize: 4, maxNewTokens: 40, learningRate: 3e-4 },
+    evaluation: { itemsPerSplit: 12, samplesPerItem: 4, kValues: [1, 4], maxNewTokens: 40 },
+    seeds: [1],
+  },
+  // A few minutes per run on a CPU: enough to see the ID split learned partially.
+  small: {
+    name: "small",
+    model: { layers: 2, dModel: 64, heads: 4, contextLength: 128 },
+    pretraining: { steps: 1500, batchSize: 32, learningRate: 2e-3, warmupSteps: 50 },
+    grpo: { steps: 30, promptsPerStep: 8, groupSize: 8, maxNewTokens: 64, learningRate: 1e-4 },
+    evaluation: { itemsPerSplit: 100, samplesPerItem: 8, kValues: [1, 4, 8], maxNewTokens: 64 },
+    seeds: [1, 2, 3],
+  },
+  // The paper's setting at our scale: learns the preset variants' ID splits, ~60 GRPO steps.
+  paper: {
+    name: "paper",
+    model: { layers: 4, dModel: 128, heads: 4, contextLength: 160 },
+    pretraining: { steps: 6000, batchSize: 64, learningRate: 1e-3, warmupSteps: 200 },
+    grpo: { steps: 60, promptsPerStep: 16, groupSize: 8, maxNewTokens: 96, learningRate: 5e-5 },
+    evaluation: { itemsPerSplit: 200, samplesPerItem: 16, kValues: [1, 4, 16], maxNewTokens: 96 },
+    seeds: [1, 2, 3],
+  },
+} satisfies Record<string, RecipeInput>;
+
+export type RecipePresetName = keyof typeof presetInputs;
+
+export const recipePresets: Record<RecipePresetName, Recipe> = {
+  tiny: recipeSchema.parse(presetInputs.tiny),
+  small: recipeSchema.parse(presetInputs.small),
+  paper: recipeSchema.parse(presetInputs.paper),
+};
+
+export function findRecipePreset(name: string): Recipe | undefined {
+  return Object.hasOwn(recipePresets, name) ? recipePresets[name as RecipePresetName] : undefined;
+}
