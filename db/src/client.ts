@@ -120,7 +120,23 @@ export async function wrapPglite(
 
 const LOCK_FILE = "transcend.lock";
 
+// Directories this process has open: the lock file holds our own pid for them, which
+// alone would not stop a second open from within the same process.
+const openDirs = new Set<string>();
+
 function acquireDirLock(dataDir: string): () => void {
+  if (openDirs.has(dataDir)) {
+    throw new UserError(`The embedded database in ${dataDir} is already open in this process; share that Database.`);
+  }
+  const release = acquireLockFile(dataDir);
+  openDirs.add(dataDir);
+  return () => {
+    openDirs.delete(dataDir);
+    release();
+  };
+}
+
+function acquireLockFile(dataDir: string): () => void {
   const lockPath = path.join(dataDir, LOCK_FILE);
   for (let tries = 0; tries < 2; tries++) {
     try {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { recipes, runs, taskVariants, type VersionedSpec } from "./schema";
 
@@ -30,6 +30,9 @@ export class VersioningError extends Error {
 const tableOf = (kind: VersionedKind) => (kind === "recipe" ? recipes : taskVariants) as typeof taskVariants;
 const runColumnOf = (kind: VersionedKind) => (kind === "recipe" ? runs.recipeId : runs.variantId);
 const noun = (kind: VersionedKind) => (kind === "recipe" ? "recipe" : "task variant");
+
+// First key of the advisory locks that serialise edits (the second is the slug's hash).
+const EDIT_LOCK_CLASS: Record<VersionedKind, number> = { task_variant: 74201, recipe: 74202 };
 
 /** JSON with object keys sorted at every level, so equal specs hash equally. */
 export function canonicalJson(value: unknown): string {
@@ -125,9 +128,13 @@ export async function editVersioned(
   const hash = contentHash(spec);
   const table = tableOf(kind);
   return db.transaction(async (tx) => {
-    // FOR UPDATE serialises concurrent edits of one slug, and conflicts with the
-    // FOR KEY SHARE lock a run insert takes on the version it references, so "no run
-    // uses it" stays true until this transaction commits.
+    // Serialise edits of one slug. A row lock alone would not do: an edit waiting on
+    // the lock of version n would then still see n as the latest (its snapshot predates
+    // the n + 1 the other edit inserted). Each statement after this one sees commits
+    // made while waiting.
+    await tx.execute(sql`select pg_advisory_xact_lock(${EDIT_LOCK_CLASS[kind]}, hashtext(${spec.slug}))`);
+    // FOR UPDATE conflicts with the FOR KEY SHARE lock that inserting a run takes on
+    // the version it references, so "no run uses it" stays true until commit.
     const [latest] = await tx
       .select()
       .from(table)
