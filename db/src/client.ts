@@ -9,7 +9,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import { sql, type SQL } from "drizzle-orm";
 import postgres from "postgres";
-import { DEFAULT_DATA_DIR, dbEnv, parsePostgresUrl, redactUrl } from "./env";
+import { DEFAULT_DATA_DIR, dbEnv, isDatabaseUrlFromEnv, parsePostgresUrl, redactUrl } from "./env";
 import { UserError } from "./errors";
 import * as schema from "./schema";
 
@@ -53,9 +53,11 @@ export const defaultMigrationsFolder = () => fileURLToPath(new URL("../migration
  */
 export async function createDatabase(opts: CreateDatabaseOptions = {}): Promise<Database> {
   const migrationsFolder = opts.migrationsFolder ?? defaultMigrationsFolder();
-  if (opts.url !== undefined) {
-    const source = "the url option";
-    return openPostgres(parsePostgresUrl(opts.url, source), source, { ...opts, migrationsFolder });
+  // An empty url counts as none, so callers can pass an unset variable straight through.
+  const url = opts.url?.trim();
+  if (url !== undefined && url !== "") {
+    const source = isDatabaseUrlFromEnv(url) ? "DATABASE_URL" : "the url option";
+    return openPostgres(parsePostgresUrl(url, source), source, { ...opts, migrationsFolder });
   }
   const { databaseUrl } = dbEnv();
   if (databaseUrl !== undefined) return openPostgres(databaseUrl, "DATABASE_URL", { ...opts, migrationsFolder });

@@ -72,3 +72,19 @@ describe("database configuration", () => {
     expect(lines[0]).toMatch(message);
   });
 });
+
+describe("createDatabase url option", () => {
+  it("names DATABASE_URL when the caller passed that variable through", async () => {
+    const saved = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = "postgres//oops";
+    try {
+      await expect(createDatabase({ url: process.env.DATABASE_URL })).rejects.toMatchObject({
+        name: "UserError",
+        message: expect.stringMatching(/^DATABASE_URL is not a valid URL.*unset it/),
+      });
+    } finally {
+      if (saved === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = saved;
+    }
+  });
+});

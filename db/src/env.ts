@@ -62,6 +62,12 @@ export function parseDbEnv(source: NodeJS.ProcessEnv): DbEnv {
   };
 }
 
+/**
+ * Whether a URL handed to createDatabase is DATABASE_URL passed through, so errors can
+ * name the variable the user has to fix rather than an option they never saw.
+ */
+export const isDatabaseUrlFromEnv = (url: string): boolean => url === optional(process.env.DATABASE_URL);
+
 let cached: DbEnv | undefined;
 
 /**
