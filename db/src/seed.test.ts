@@ -65,6 +65,16 @@ describeEachDatabase("seedPresets", (getDb) => {
     expect(skipped).toMatchObject({ outcome: "skipped", version: null });
   });
 
+  it("accepts presets keyed by slug, as packages/protocol exports recipes", async () => {
+    const keyed = { "keyed-small": { name: "small", model: { layers: 4 } } };
+    const [first] = await seedPresets(getDb(), { variants: [], recipes: keyed });
+    expect(first).toMatchObject({ kind: "recipe", slug: "keyed-small", version: 1, outcome: "inserted" });
+    const [again] = await seedPresets(getDb(), { variants: [], recipes: keyed });
+    expect(again).toMatchObject({ outcome: "unchanged" });
+    const [row] = await getDb().select().from(recipes).where(eq(recipes.slug, "keyed-small"));
+    expect(row).toMatchObject({ name: "small", spec: { slug: "keyed-small", name: "small", model: { layers: 4 } } });
+  });
+
   it("rejects a preset without a slug", async () => {
     await expect(seedPresets(getDb(), { variants: [{ name: "no slug" }], recipes: [] })).rejects.toMatchObject({
       name: "VersioningError",

@@ -5,6 +5,19 @@ import { contentHash, createVersioned, editVersioned, latestVersion, VersioningE
 /** A preset as exported by packages/tasks / packages/protocol: JSON with a `slug`. */
 export type Preset = { slug: string; name?: string } & Record<string, unknown>;
 
+/**
+ * Presets as a list of objects with a `slug`, or as a record keyed by slug (the key
+ * is used when an entry has no `slug` of its own).
+ */
+export type PresetList = readonly unknown[] | Readonly<Record<string, unknown>>;
+
+function presetSpecs(list: PresetList): unknown[] {
+  if (Array.isArray(list)) return [...list];
+  return Object.entries(list).map(([slug, spec]) =>
+    typeof spec === "object" && spec !== null && !Array.isArray(spec) && !("slug" in spec) ? { slug, ...spec } : spec,
+  );
+}
+
 export type SeedOutcome = "inserted" | "unchanged" | "updated" | "new_version" | "skipped";
 
 export type SeedReport = Array<{ kind: VersionedKind; slug: string; version: number | null; outcome: SeedOutcome }>;
@@ -16,17 +29,14 @@ export type SeedReport = Array<{ kind: VersionedKind; slug: string; version: num
  * release gets a new version if runs used the old one. A slug already owned by a user
  * is left to them ("skipped").
  */
-export async function seedPresets(
-  db: Db,
-  presets: { variants: readonly unknown[]; recipes: readonly unknown[] },
-): Promise<SeedReport> {
+export async function seedPresets(db: Db, presets: { variants: PresetList; recipes: PresetList }): Promise<SeedReport> {
   await db
     .insert(users)
     .values({ id: SYSTEM_USER_ID, name: "Transcend", email: "system@transcend.invalid", emailVerified: true })
     .onConflictDoNothing();
   const report: SeedReport = [];
-  for (const spec of presets.variants) report.push(await seedOne(db, "task_variant", spec));
-  for (const spec of presets.recipes) report.push(await seedOne(db, "recipe", spec));
+  for (const spec of presetSpecs(presets.variants)) report.push(await seedOne(db, "task_variant", spec));
+  for (const spec of presetSpecs(presets.recipes)) report.push(await seedOne(db, "recipe", spec));
   return report;
 }
 
