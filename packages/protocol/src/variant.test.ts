@@ -201,6 +201,17 @@ describe("taskVariantSchema", () => {
     ]);
   });
 
+  it("says which required fields are missing", () => {
+    expect(problems({ family: "mod-arith" })).toEqual([
+      "slug: required (string)",
+      "name: required (string)",
+      "pretrainingMix: required (record)",
+      "grpoMix: required (record)",
+      "evalSplits: required (array)",
+      "splits: required (array)",
+    ]);
+  });
+
   it("refuses input that is not an object", () => {
     expect(problems("hello")).toEqual(["Invalid input: expected object, received string"]);
   });

@@ -442,7 +442,9 @@ export function describeIssues(error: z.ZodError): string[] {
     // A misspelt field is the commonest mistake in a hand-written variant file: name it in the path.
     issue.code === "unrecognized_keys"
       ? issue.keys.map((key) => line([...issue.path, key], "unknown field"))
-      : [line(issue.path, issue.message)],
+      : issue.code === "invalid_type" && issue.message.endsWith("received undefined")
+        ? [line(issue.path, `required (${issue.expected})`)]
+        : [line(issue.path, issue.message)],
   );
 }
 

@@ -190,6 +190,8 @@ describe("verification", () => {
     expect(resolved.verify(prompt, wrong.slice(0, -1), { formatReward: 0.1 })).toBe(0);
     expect(resolved.verify(prompt, wrong.slice(1), { formatReward: 0.1 })).toBe(0); // no <think> opener
     expect(resolved.verify(prompt, ["<think>", "<answer>", "<eos>"], { formatReward: 0.1 })).toBe(0);
+    expect(() => resolved.verify(prompt, wrong, { formatReward: 1 })).toThrow(RangeError);
+    expect(() => resolved.verify(prompt, wrong, { formatReward: -0.1 })).toThrow(RangeError);
   });
 
   it("refuses prompts that are not the family's", () => {

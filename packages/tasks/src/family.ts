@@ -49,13 +49,15 @@ export function defineFamily<Params>(spec: FamilySpec<Params>): TaskFamily<Param
     ...spec,
     tokenizer,
     verify(prompt, completion, options = {}) {
+      const formatReward = options.formatReward ?? 0;
+      if (!(formatReward >= 0 && formatReward < 1)) {
+        throw new RangeError(`formatReward must be in [0, 1), below the reward for a correct answer; got ${formatReward}`);
+      }
       const question = prompt[0] === BOS ? prompt.slice(1) : prompt;
       const reading = readAnswer(completion);
       if (reading === undefined) return 0;
       if (spec.isCorrect(question, reading.answer)) return 1;
-      const formatReward = options.formatReward ?? 0;
-      if (formatReward <= 0) return 0;
-      if (formatReward >= 1) throw new RangeError("formatReward must be below 1, the reward for a correct answer");
+      if (formatReward === 0) return 0;
       const opener = options.chainOfThought === false ? ANSWER : THINK;
       return reading.terminated && completion[0] === opener && reading.answer.length > 0 && !reading.answer.some(isSpecialToken)
         ? formatReward

@@ -20,17 +20,22 @@ type Edge = readonly [string, string];
 
 /** Shortest distances (in edges) from `source` following edges forward, or backward when `reverse`. */
 function distances(edges: readonly Edge[], source: string, reverse = false): Map<string, number> {
+  const next = new Map<string, string[]>();
+  for (const [from, to] of edges) {
+    const [tail, head] = reverse ? [to, from] : [from, to];
+    const list = next.get(tail);
+    if (list) list.push(head);
+    else next.set(tail, [head]);
+  }
   const distance = new Map([[source, 0]]);
   const queue = [source];
-  for (let head = 0; head < queue.length; head++) {
-    const node = queue[head] ?? "";
+  for (let index = 0; index < queue.length; index++) {
+    const node = queue[index] ?? "";
     const here = distance.get(node) ?? 0;
-    for (const [from, to] of edges) {
-      const [tail, next] = reverse ? [to, from] : [from, to];
-      if (tail === node && !distance.has(next)) {
-        distance.set(next, here + 1);
-        queue.push(next);
-      }
+    for (const head of next.get(node) ?? []) {
+      if (distance.has(head)) continue;
+      distance.set(head, here + 1);
+      queue.push(head);
     }
   }
   return distance;
@@ -87,29 +92,39 @@ export const graphPath = defineFamily<GraphPathSplitParams>({
     let distractors = rng.int(params.distractorEdges.min, params.distractorEdges.max);
     const { path, pools, bridge } = samplePath(params, pathLength, nodes, rng);
     const [start, goal] = [path[0] ?? "", path[path.length - 1] ?? ""];
-    const edges: Edge[] = path.slice(1).map((to, index): Edge => [path[index] ?? "", to]);
-    const has = (from: string, to: string) => edges.some(([a, b]) => a === from && b === to);
-    if (bridge && !has(...bridge)) {
-      edges.push(bridge);
+    const edges: Edge[] = [];
+    const listed = new Set<string>();
+    const add = (edge: Edge) => {
+      edges.push(edge);
+      listed.add(`${edge[0]}>${edge[1]}`);
+    };
+    path.slice(1).forEach((to, index) => add([path[index] ?? "", to]));
+    const has = (from: string, to: string) => listed.has(`${from}>${to}`);
+    if (bridge) {
+      add(bridge);
       distractors--;
     }
     // Distractors may add other paths, but never a shorter one: depth stays the shortest path length.
     for (; distractors > 0; distractors--) {
       const fromStart = distances(edges, start);
       const toGoal = distances(edges, goal, true);
-      const candidates: Edge[] = [];
-      for (const pool of pools) {
-        for (const from of pool) {
-          for (const to of pool) {
-            if (from === to || has(from, to)) continue;
-            const through = (fromStart.get(from) ?? Infinity) + 1 + (toGoal.get(to) ?? Infinity);
-            if (through >= pathLength) candidates.push([from, to]);
-          }
-        }
+      const fits = (from: string, to: string) =>
+        from !== to && !has(from, to) && (fromStart.get(from) ?? Infinity) + 1 + (toGoal.get(to) ?? Infinity) >= pathLength;
+      // Rejection draws uniformly over the edges that fit (the pools are equally sized); almost
+      // every draw fits, so enumerating them all is only the fallback.
+      let chosen: Edge | undefined;
+      for (let attempt = 0; attempt < 64 && chosen === undefined; attempt++) {
+        const pool = rng.pick(pools);
+        const [from, to] = [rng.pick(pool), rng.pick(pool)];
+        if (fits(from, to)) chosen = [from, to];
       }
-      // Within the limits the split schema allows there are always far more candidates than distractors.
-      if (candidates.length === 0) throw new Error("no room for another distractor edge");
-      edges.push(rng.pick(candidates));
+      if (chosen === undefined) {
+        const candidates = pools.flatMap((pool) => pool.flatMap((from) => pool.filter((to) => fits(from, to)).map((to): Edge => [from, to])));
+        // Within the limits the split schema allows there are always far more candidates than distractors.
+        if (candidates.length === 0) throw new Error("no room for another distractor edge");
+        chosen = rng.pick(candidates);
+      }
+      add(chosen);
     }
     rng.shuffle(edges);
     return {

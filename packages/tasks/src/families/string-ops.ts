@@ -40,16 +40,29 @@ export function applyOperation(operation: StringOpsOperation, word: readonly str
   }
 }
 
-/** A uniformly started chain of `depth` operations in which every adjacent pair is allowed. */
-function sampleChain(params: StringOpsSplitParams, depth: number, rng: Rng): StringOpsOperation[] {
+type ChainTable = { follows: (first: string, second: string) => boolean; canStart: Set<StringOpsOperation>[] };
+// Sampling is hot (10,000s of items per run) and a split's params never change once resolved.
+const chainTables = new WeakMap<StringOpsSplitParams, ChainTable>();
+
+function chainTable(params: StringOpsSplitParams): ChainTable {
+  const cached = chainTables.get(params);
+  if (cached) return cached;
   const allowed = stringOpsAllowedPairs(params);
   const follows = (first: string, second: string) => allowed.has(`${first}>${second}`);
-  // canStart[k] = operations from which a chain of k more operations can be built.
+  // canStart[k - 1] = operations from which a chain of k operations can be built.
   const canStart: Set<StringOpsOperation>[] = [new Set(params.operations)];
-  for (let length = 2; length <= depth; length++) {
+  for (let length = 2; length <= params.depth.max; length++) {
     const previous = canStart[canStart.length - 1] ?? new Set();
     canStart.push(new Set(params.operations.filter((op) => params.operations.some((next) => follows(op, next) && previous.has(next)))));
   }
+  const table = { follows, canStart };
+  chainTables.set(params, table);
+  return table;
+}
+
+/** A uniformly started chain of `depth` operations in which every adjacent pair is allowed. */
+function sampleChain(params: StringOpsSplitParams, depth: number, rng: Rng): StringOpsOperation[] {
+  const { follows, canStart } = chainTable(params);
   const chain: StringOpsOperation[] = [];
   for (let remaining = depth; remaining >= 1; remaining--) {
     const reachable = canStart[remaining - 1] ?? new Set();
