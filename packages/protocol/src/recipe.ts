@@ -59,7 +59,9 @@ export const grpoRecipeSchema = z.object({
 
 export const evaluationRecipeSchema = z
   .object({
-    itemsPerSplit: int(1, 5000).default(200).describe("held-out items per evaluated split"),
+    itemsPerSplit: int(1, 5000)
+      .optional()
+      .describe("held-out items per evaluated split; unset: the task variant's evalItemsPerSplit"),
     samplesPerItem: int(1, 512).default(16).describe("n: sampled completions per item, for correct mass and pass@k"),
     kValues: z.array(int(1, 512)).min(1).max(8).default([1, 4, 16]).describe("pass@k reported for each k ≤ n"),
     temperature: z.number().min(0.05).max(2).default(1).describe("sampling temperature of the n samples"),
@@ -95,7 +97,7 @@ const presetInputs = {
   // CI-sized: every phase runs, in about a minute on a shared 2-core CPU. Learns little.
   tiny: {
     name: "tiny",
-    model: { layers: 1, dModel: 32, heads: 2, contextLength: 128 },
+    model: { layers: 1, dModel: 32, heads: 2, contextLength: 64 },
     pretraining: { steps: 120, batchSize: 16, learningRate: 3e-3, warmupSteps: 10 },
     grpo: { steps: 4, promptsPerStep: 4, groupSize: 4, maxNewTokens: 40, learningRate: 3e-4 },
     evaluation: { itemsPerSplit: 12, samplesPerItem: 4, kValues: [1, 4], maxNewTokens: 40 },
@@ -104,19 +106,19 @@ const presetInputs = {
   // A few minutes per run on a CPU: enough to see the ID split learned partially.
   small: {
     name: "small",
-    model: { layers: 2, dModel: 64, heads: 4, contextLength: 128 },
+    model: { layers: 2, dModel: 64, heads: 4, contextLength: 96 },
     pretraining: { steps: 1500, batchSize: 32, learningRate: 2e-3, warmupSteps: 50 },
-    grpo: { steps: 30, promptsPerStep: 8, groupSize: 8, maxNewTokens: 64, learningRate: 1e-4 },
-    evaluation: { itemsPerSplit: 100, samplesPerItem: 8, kValues: [1, 4, 8], maxNewTokens: 64 },
+    grpo: { steps: 30, promptsPerStep: 8, groupSize: 8, maxNewTokens: 48, learningRate: 1e-4 },
+    evaluation: { samplesPerItem: 8, kValues: [1, 4, 8], maxNewTokens: 48 },
     seeds: [1, 2, 3],
   },
   // The paper's setting at our scale: learns the preset variants' ID splits, ~60 GRPO steps.
   paper: {
     name: "paper",
-    model: { layers: 4, dModel: 128, heads: 4, contextLength: 160 },
+    model: { layers: 4, dModel: 128, heads: 4, contextLength: 128 },
     pretraining: { steps: 6000, batchSize: 64, learningRate: 1e-3, warmupSteps: 200 },
-    grpo: { steps: 60, promptsPerStep: 16, groupSize: 8, maxNewTokens: 96, learningRate: 5e-5 },
-    evaluation: { itemsPerSplit: 200, samplesPerItem: 16, kValues: [1, 4, 16], maxNewTokens: 96 },
+    grpo: { steps: 60, promptsPerStep: 16, groupSize: 8, maxNewTokens: 64, learningRate: 5e-5 },
+    evaluation: { samplesPerItem: 16, kValues: [1, 4, 16], maxNewTokens: 64 },
     seeds: [1, 2, 3],
   },
 } satisfies Record<string, RecipeInput>;

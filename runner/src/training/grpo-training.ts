@@ -31,8 +31,7 @@ export interface GrpoSummary {
   /** Mean training reward of the first and last fifth of the steps. */
   initialReward: number;
   finalReward: number;
-  history: Omit<GrpoStepReport, "totalSteps">[];
-  seconds: number;
+  history: Omit<GrpoStepReport, "totalSteps" | "seconds">[];
 }
 
 export interface GrpoOptions {
@@ -83,7 +82,6 @@ export async function grpoTrain(
   rng: Rng,
   options: GrpoOptions = {},
 ): Promise<GrpoSummary> {
-  const started = performance.now();
   const promptRng = rng.fork("grpo-prompts");
   const sampleRng = rng.fork("grpo-samples");
   const { tokenizer } = variant;
@@ -166,7 +164,7 @@ export async function grpoTrain(
         gradNorm: last.gradNorm,
         seconds: (performance.now() - stepStarted) / 1000,
       };
-      const { totalSteps: _total, ...record } = report;
+      const { totalSteps: _total, seconds: _seconds, ...record } = report; // history holds only reproducible numbers
       history.push(record);
       options.onStep?.(report);
     }
@@ -179,6 +177,5 @@ export async function grpoTrain(
     initialReward: mean(history.slice(0, fifth).map((h) => h.meanReward)),
     finalReward: mean(history.slice(-fifth).map((h) => h.meanReward)),
     history,
-    seconds: (performance.now() - started) / 1000,
   };
 }

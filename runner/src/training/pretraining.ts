@@ -114,7 +114,6 @@ export interface PretrainingSummary {
   /** Loss of every step, for the run page's curve. */
   losses: number[];
   tokens: number;
-  seconds: number;
 }
 
 export interface PretrainOptions {
@@ -130,7 +129,6 @@ export async function pretrain(
   rng: Rng,
   options: PretrainOptions = {},
 ): Promise<PretrainingSummary> {
-  const started = performance.now();
   const dataRng = rng.fork("pretraining-data");
   const dropoutRng = rng.fork("pretraining-dropout");
   const optimizer = createOptimizer(gpt);
@@ -170,7 +168,6 @@ export async function pretrain(
     finalLoss: mean(losses.slice(-tenth)),
     losses,
     tokens,
-    seconds: (performance.now() - started) / 1000,
   };
 }
 
