@@ -1,18 +1,10 @@
 // A task variant made usable by the training engine and the grader: sampling by split and
 // by mix, the sequence layout, and the verifier.
 import type { TaskVariant } from "@transcend/protocol";
-import type { LengthBound, TaskFamily, VerifyOptions } from "./family";
+import type { LengthBound, TaskFamily } from "./family";
 import { families } from "./families";
 import { ANSWER, BOS, EOS, THINK } from "./tokenizer";
 import type { Example, ResolvedVariant, Rng } from "./types";
-
-export interface ResolvedVariantExtras {
-  /** Worst-case token counts of one split: prompt with <bos>, completion with its markers and <eos>. */
-  lengthBound(split: string): { prompt: number; completion: number };
-  /** The longest sequence (prompt + completion) any split can produce: a floor for the model's context. */
-  readonly maxSequenceLength: number;
-  verify(prompt: readonly string[], completion: readonly string[], options?: Pick<VerifyOptions, "formatReward">): number;
-}
 
 /** A split chooser for a mix: weights are normalised, zero-weight splits are never drawn. */
 function mixDrawer(mix: Readonly<Record<string, number>>, mixName: string): (rng: Rng) => string {
@@ -31,7 +23,7 @@ function mixDrawer(mix: Readonly<Record<string, number>>, mixName: string): (rng
 }
 
 /** Expects a variant that passed `taskVariantSchema` (the schema's cross-split rules are not re-checked here). */
-export function resolveVariant(variant: TaskVariant): ResolvedVariant & ResolvedVariantExtras {
+export function resolveVariant(variant: TaskVariant): ResolvedVariant {
   // The union of families is narrowed once here; from then on every split is (params → family) pairs.
   const family = families[variant.family] as TaskFamily<unknown>;
   const paramsBySplit = new Map<string, unknown>(variant.splits.map((split) => [split.name, split.params]));
@@ -71,7 +63,7 @@ export function resolveVariant(variant: TaskVariant): ResolvedVariant & Resolved
       variant.chainOfThought
         ? [THINK, ...example.chainOfThought, ANSWER, ...example.answer, EOS]
         : [ANSWER, ...example.answer, EOS],
-    verify: (prompt: readonly string[], completion: readonly string[], options: Pick<VerifyOptions, "formatReward"> = {}) =>
+    verify: (prompt, completion, options = {}) =>
       family.verify(prompt, completion, { ...options, chainOfThought: variant.chainOfThought }),
     lengthBound,
     maxSequenceLength: Math.max(

@@ -57,6 +57,13 @@ export interface ResolvedVariant {
   promptTokens(example: Example): string[];
   /** The full reference completion a model should write, end marker included. */
   completionTokens(example: Example): string[];
-  /** Reward in [0,1]: `prompt` as promptTokens() gives it (with <bos>), `completion` as generated after it. */
-  verify(prompt: readonly string[], completion: readonly string[]): number;
+  /**
+   * Reward in [0,1]: `prompt` as promptTokens() gives it (with <bos>), `completion` as generated after it.
+   * `formatReward` (a recipe knob, 0 by default) is paid for a well-formed but wrong completion.
+   */
+  verify(prompt: readonly string[], completion: readonly string[], options?: { formatReward?: number }): number;
+  /** Worst-case token counts of one split: prompt with <bos>, completion with its markers and <eos>. */
+  lengthBound(split: string): { prompt: number; completion: number };
+  /** The longest sequence (prompt + completion) any split can produce: a floor for the model's context. */
+  readonly maxSequenceLength: number;
 }
