@@ -50,8 +50,8 @@ export async function startTranscendServer(options: StartServerOptions): Promise
   const log = options.log ?? ((line: string) => console.log(line));
   const version = readServerVersion();
   const expectedKind: DatabaseKind = options.database?.kind ?? (options.databaseUrl ? "postgres" : "pglite");
-  let context: ServerContext | undefined;
-  let pages: PageHandlers | undefined;
+  // Filled in as start-up progresses; the request handler answers 503 until each part is ready.
+  const ready: { context?: ServerContext; pages?: PageHandlers } = {};
 
   const server = createServer((request, response) => {
     const path = (request.url ?? "/").split("?", 1)[0];
@@ -60,9 +60,10 @@ export async function startTranscendServer(options: StartServerOptions): Promise
         response.writeHead(405, { allow: "GET, HEAD" }).end();
         return;
       }
-      void checkHealth(context, { version, databaseKind: expectedKind }).then((health) => sendHealth(response, health));
+      void checkHealth(ready.context, { version, databaseKind: expectedKind }).then((health) => sendHealth(response, health));
       return;
     }
+    const pages = ready.pages;
     if (!pages) {
       response.writeHead(503, { "content-type": "text/plain; charset=utf-8", "retry-after": "1" });
       response.end("Transcend is starting; try again in a moment.\n");
@@ -104,15 +105,15 @@ export async function startTranscendServer(options: StartServerOptions): Promise
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (gateway.handles(request)) {
       gateway.handleUpgrade(request, socket, head);
-    } else if (pages?.handleUpgrade) {
-      pages.handleUpgrade(request, socket, head).catch(() => socket.destroy());
+    } else if (ready.pages?.handleUpgrade) {
+      ready.pages.handleUpgrade(request, socket, head).catch(() => socket.destroy());
     } else {
       socket.destroy();
     }
   });
 
   const db = database.db;
-  context = {
+  const context: ServerContext = {
     db,
     databaseKind: database.kind,
     gateway,
@@ -122,15 +123,15 @@ export async function startTranscendServer(options: StartServerOptions): Promise
     },
   };
   setServerContext(context);
+  ready.context = context;
 
-  const readyContext = context;
   let closing: Promise<void> | undefined;
   return {
     port,
     url: `http://${displayHost(options.host)}:${port}`,
-    context: readyContext,
+    context,
     setPageHandlers(handlers) {
-      pages = handlers;
+      ready.pages = handlers;
     },
     close() {
       closing ??= (async () => {
