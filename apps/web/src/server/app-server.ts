@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { sql } from "drizzle-orm";
 import { createDatabase, isUserError, type Database } from "@transcend/db";
-import { setServerContext, type DatabaseKind, type ServerContext } from "./context";
+import { clearServerContext, setServerContext, type DatabaseKind, type ServerContext } from "./context";
 import { RunnerGateway } from "./gateway/runner-gateway";
 import { checkHealth, sendHealth } from "./health";
 import { seedDatabase } from "./seed";
@@ -137,7 +137,7 @@ export async function startTranscendServer(options: StartServerOptions): Promise
       closing ??= (async () => {
         await gateway.close();
         await closeHttpServer(server);
-        setServerContext(undefined);
+        clearServerContext(context);
         if (ownsDatabase) await database.close();
       })();
       return closing;

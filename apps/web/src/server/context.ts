@@ -19,8 +19,14 @@ const CONTEXT_KEY = Symbol.for("transcend.serverContext");
 
 type GlobalWithContext = typeof globalThis & { [CONTEXT_KEY]?: ServerContext };
 
-export function setServerContext(context: ServerContext | undefined): void {
+export function setServerContext(context: ServerContext): void {
   (globalThis as GlobalWithContext)[CONTEXT_KEY] = context;
+}
+
+/** Forgets `context` if it is the current one (a second server in one process must not clear the first's). */
+export function clearServerContext(context: ServerContext): void {
+  const holder = globalThis as GlobalWithContext;
+  if (holder[CONTEXT_KEY] === context) holder[CONTEXT_KEY] = undefined;
 }
 
 export function getServerContext(): ServerContext {

@@ -24,7 +24,7 @@ export interface ServerEnv {
 
 export const DEFAULT_PORT = 3000;
 
-export function readServerEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
+export function readServerEnv(source: Record<string, string | undefined> = process.env): ServerEnv {
   const raw = envSchema.parse(source);
   let port = DEFAULT_PORT;
   if (raw.PORT !== undefined && raw.PORT !== "") {
