@@ -98,9 +98,9 @@ const presetInputs = {
   tiny: {
     name: "tiny",
     model: { layers: 1, dModel: 32, heads: 2, contextLength: 64 },
-    pretraining: { steps: 120, batchSize: 16, learningRate: 3e-3, warmupSteps: 10 },
-    grpo: { steps: 4, promptsPerStep: 4, groupSize: 4, maxNewTokens: 40, learningRate: 3e-4 },
-    evaluation: { itemsPerSplit: 12, samplesPerItem: 4, kValues: [1, 4], maxNewTokens: 40 },
+    pretraining: { steps: 250, batchSize: 32, learningRate: 3e-3, warmupSteps: 20 },
+    grpo: { steps: 6, promptsPerStep: 8, groupSize: 8, maxNewTokens: 40, learningRate: 1e-3 },
+    evaluation: { itemsPerSplit: 16, samplesPerItem: 8, kValues: [1, 4, 8], maxNewTokens: 40 },
     seeds: [1],
   },
   // A few minutes per run on a CPU: enough to see the ID split learned partially.
