@@ -104,6 +104,19 @@ describeEachDatabase("Transcend server", (getDb, { kind, getDatabase }) => {
     expect(await health()).toMatchObject({ ok: true });
   });
 
+  it("hands upgrades other than /api/runner (Next's hot reload) to Next", async () => {
+    const upgrades: string[] = [];
+    server.setPageHandlers({
+      handleRequest: async (_request, response) => void response.end(),
+      handleUpgrade: async (request, socket) => {
+        upgrades.push(request.url ?? "");
+        socket.destroy();
+      },
+    });
+    await openSocket(`ws://127.0.0.1:${server.port}/_next/hmr?id=1`).catch(() => undefined);
+    expect(upgrades).toEqual(["/_next/hmr?id=1"]);
+  });
+
   it("shares its database with route handlers through the server context", () => {
     expect(getServerContext().db).toBe(getDb());
     expect(getServerContext().databaseKind).toBe(kind);

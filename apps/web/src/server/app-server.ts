@@ -102,7 +102,12 @@ export async function startTranscendServer(options: StartServerOptions): Promise
   }
 
   const gateway = new RunnerGateway({ serverVersion: version, protocolVersion: options.protocolVersion, log });
+  // Upgraded sockets leave the http server's bookkeeping (closeAllConnections skips them)
+  // yet still hold server.close() open; Next's hot-reload sockets are ended here on close.
+  const upgradedSockets = new Set<Duplex>();
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgradedSockets.add(socket);
+    socket.once("close", () => upgradedSockets.delete(socket));
     if (gateway.handles(request)) {
       gateway.handleUpgrade(request, socket, head);
     } else if (ready.pages?.handleUpgrade) {
@@ -136,6 +141,7 @@ export async function startTranscendServer(options: StartServerOptions): Promise
     close() {
       closing ??= (async () => {
         await gateway.close();
+        for (const socket of upgradedSockets) socket.destroy();
         await closeHttpServer(server);
         clearServerContext(context);
         if (ownsDatabase) await database.close();
