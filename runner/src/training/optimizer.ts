@@ -32,8 +32,11 @@ export class AdamW {
     private readonly decays: boolean[],
     private readonly settings: AdamWSettings = DEFAULT_ADAMW,
   ) {
-    this.firstMoments = variables.map((v) => tf.variable(tf.zerosLike(v), false));
-    this.secondMoments = variables.map((v) => tf.variable(tf.zerosLike(v), false));
+    // In a tidy, so the zero tensors the variables start from are released (a variable
+    // keeps its own reference to the data).
+    const zeros = () => variables.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
+    this.firstMoments = zeros();
+    this.secondMoments = zeros();
   }
 
   /** Applies one update from gradients aligned with `variables`. Call inside tf.tidy. */
