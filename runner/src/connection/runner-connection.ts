@@ -107,9 +107,10 @@ export class RunnerConnection {
    * ConnectionRefusedError when the server refuses this runner.
    */
   async run(): Promise<void> {
-    let attempt = 1;
+    // Consecutive failed attempts; the next attempt is number failures + 1.
+    let failures = 0;
     while (!this.stopRequested) {
-      this.transition({ name: "connecting", attempt });
+      this.transition({ name: "connecting", attempt: failures + 1 });
       const outcome = await this.connectOnce();
       if (outcome.kind === "stopped" || this.stopRequested) break;
       if (outcome.kind === "refused") {
@@ -117,8 +118,8 @@ export class RunnerConnection {
         throw new ConnectionRefusedError(outcome.reason, outcome.message);
       }
       // A connection that got as far as a welcome was healthy: start the backoff afresh.
-      attempt = outcome.kind === "lost" && outcome.welcomed ? 1 : attempt + 1;
-      const delay = this.delayMs(attempt);
+      failures = outcome.kind === "lost" && outcome.welcomed ? 1 : failures + 1;
+      const delay = this.delayMs(failures);
       const what =
         outcome.kind === "unreachable"
           ? `cannot reach ${this.options.url.href} (${outcome.detail})`
