@@ -142,6 +142,12 @@ describe("taskVariantSchema", () => {
     );
   });
 
+  it("answers at once for absurd values, reporting the limit", () => {
+    expect(problems(stringOpsVariant({ axis: "depth", params: { ...stringOpsId, depth: { min: 4, max: 1e9 } } }))).toEqual([
+      "splits.1.params.depth.max: Too big: expected number to be <=8",
+    ]);
+  });
+
   it("needs exactly one id split and unique split names", () => {
     const twoIds = {
       ...(stringOpsVariant({ axis: "id", params: stringOpsId }) as object),

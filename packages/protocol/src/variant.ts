@@ -70,15 +70,15 @@ export const stringOpsSplitParamsSchema = z
         }
       }
     });
-    for (let depth = params.depth.min; depth <= params.depth.max; depth++) {
-      if (!operationChainExists(params.operations, params.pairs, depth)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["pairs"],
-          message: `no chain of ${depth} operations can be built from these pairs`,
-        });
-        break;
-      }
+    // A chain's prefixes are chains, so the longest depth is the only one to check. Refinements
+    // also run on out-of-range values (already reported), hence the guard on the limit.
+    const longest = params.depth.max;
+    if (longest <= TASK_LIMITS.stringOps.depth.max && !operationChainExists(params.operations, params.pairs, longest)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["pairs"],
+        message: `no chain of ${longest} operations can be built from these pairs`,
+      });
     }
   });
 export type StringOpsSplitParams = z.infer<typeof stringOpsSplitParamsSchema>;
