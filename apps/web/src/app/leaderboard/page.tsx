@@ -49,7 +49,7 @@ export default async function LeaderboardPage() {
                   </p>
                   {variant.description && <p className="text-sm text-slate-600 dark:text-slate-400">{variant.description}</p>}
                 </div>
-                <div className="flex items-center gap-3 text-sm">
+                <div className="flex shrink-0 items-center gap-3 whitespace-nowrap text-sm">
                   {variant.family && (
                     <span className="rounded-full bg-slate-100 px-2.5 py-0.5 font-mono text-xs text-slate-700 dark:bg-slate-800 dark:text-slate-300">
                       {variant.family}
