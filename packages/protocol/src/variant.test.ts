@@ -137,7 +137,7 @@ describe("taskVariantSchema", () => {
       problems(stringOpsVariant({ axis: "depth", params: { ...stringOpsId, depth: { min: 4, max: 5 }, pairs: [["inc", "rev"]] } })),
     ).toEqual(
       expect.arrayContaining([
-        "splits.1.params.pairs: no chain of 4 operations can be built from these pairs",
+        "splits.1.params.pairs: no chain of 5 operations can be built from these pairs",
       ]),
     );
   });
