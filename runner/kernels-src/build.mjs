@@ -1,6 +1,7 @@
-// Compiles kernels-src/*.c to runner/src/kernels/*.wasm with Debian's clang-14 + lld-14
-// (`npm run build:kernels -w @transcend/runner`). The .wasm files are committed, so
-// installing and running the runner never needs a compiler.
+// Compiles kernels-src/*.c to runner/src/kernels/*.wasm with Debian's clang-14 + lld-14,
+// and kernels-src/native/blas.c to the optional OpenBLAS addon with gcc and Node's headers
+// (Debian: nodejs's /usr/include/node) — `npm run build:kernels -w @transcend/runner`.
+// The outputs are committed, so installing and running the runner never needs a compiler.
 /* global WebAssembly */
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
@@ -35,6 +36,20 @@ for (const file of readdirSync(here).filter((f) => f.endsWith(".c"))) {
     { stdio: "inherit", env: { ...process.env, PATH: `/usr/lib/llvm-14/bin:${process.env.PATH ?? ""}` } },
   );
   check(out);
+  console.log(`built ${path.relative(process.cwd(), out)}`);
+}
+
+// The optional native BLAS addon (linux-x64 only; committed prebuilt). Node-API, so the
+// binary does not depend on the Node version; OpenBLAS is dlopen'ed at load time, so it
+// has no link-time dependency either.
+if (process.platform === "linux" && process.arch === "x64") {
+  const out = path.join(outDir, "blas-linux-x64.node");
+  const headers = process.env.NODE_HEADERS ?? "/usr/include/node";
+  execFileSync(
+    process.env.CC ?? "gcc",
+    ["-O2", "-shared", "-fPIC", "-Wall", "-Werror", "-DNODE_GYP_MODULE_NAME=transcend_blas", `-I${headers}`, path.join(here, "native", "blas.c"), "-o", out],
+    { stdio: "inherit" },
+  );
   console.log(`built ${path.relative(process.cwd(), out)}`);
 }
 

@@ -1,4 +1,4 @@
-// Matmul GFLOP/s of the stock wasm kernels vs ours, for the matmul shapes of the bench
+// Matmul GFLOP/s of the stock wasm kernels vs ours (wasm SIMD gemm, and OpenBLAS when it loads), for the matmul shapes of the bench
 // configurations (../shared/bench/README.md) as the engine issues them, and one large
 // square matmul. Run: npx tsx runner/src/kernels/bench-kernels.ts [--reps 20]
 //
@@ -72,20 +72,29 @@ async function main(): Promise<void> {
   const repsIndex = process.argv.indexOf("--reps");
   const reps = repsIndex > 0 ? Number(process.argv[repsIndex + 1]) : 10;
   await selectBackend("wasm");
-  const rows: string[] = ["| matmul | shape | stock GFLOP/s | ours GFLOP/s | speed-up |", "|---|---|---|---|---|"];
+  const rows: string[] = [
+    "| matmul | shape | stock | ours, wasm SIMD | ours, OpenBLAS | wasm / stock | OpenBLAS / stock |",
+    "|---|---|---|---|---|---|---|",
+  ];
   for (const s of SHAPES) {
     const work = flops(s);
     const r = s.label.startsWith("large") ? Math.max(2, Math.floor(reps / 4)) : reps;
     uninstallFastKernels();
     const stockMs = time(s, r);
-    await installFastKernels();
-    const oursMs = time(s, r);
-    const gf = (ms: number) => work / ms / 1e6;
+    // Ours on every product (no XNNPACK hand-off), to see the gemm itself.
+    await installFastKernels({ nativeBlas: false, preferXnnpackForPlain: false });
+    const wasmMs = time(s, r);
+    const native = await installFastKernels({ nativeBlas: true });
+    const nativeMs = native.matmul.startsWith("openblas") ? time(s, r) : NaN;
+    const gf = (ms: number) => (work / ms / 1e6).toFixed(1);
     const shape = `[${s.a.join("×")}]${s.transposeA ? "ᵀ" : ""}·[${s.b.join("×")}]${s.transposeB ? "ᵀ" : ""}`;
-    rows.push(`| ${s.label} | ${shape} | ${gf(stockMs).toFixed(1)} | ${gf(oursMs).toFixed(1)} | ${(stockMs / oursMs).toFixed(1)}× |`);
+    rows.push(
+      `| ${s.label} | ${shape} | ${gf(stockMs)} | ${gf(wasmMs)} | ${gf(nativeMs)} | ${(stockMs / wasmMs).toFixed(1)}× | ${(stockMs / nativeMs).toFixed(1)}× |`,
+    );
     process.stderr.write(`${rows.at(-1) ?? ""}\n`);
   }
   process.stdout.write(`${rows.join("\n")}\n`);
+  uninstallFastKernels();
 }
 
 await main();

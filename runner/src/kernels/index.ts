@@ -7,6 +7,7 @@
 // and writing tensors in the backend's own memory.
 import * as tf from "@tensorflow/tfjs";
 import { type Gemm, loadGemm } from "./gemm";
+import { loadNativeBlas } from "./native-blas";
 import { addressOf, currentWasmBackend, type WasmBackend } from "./wasm-backend";
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
@@ -110,6 +111,8 @@ function runMatMul(
 
 interface Installed {
   backend: WasmBackend;
+  /** Matmuls run on OpenBLAS (native, all cores) rather than the wasm gemm. */
+  native: boolean;
   /** Stock configs we replaced, to restore and to fall back to for cases we do not cover. */
   stock: Map<string, tf.KernelConfig>;
 }
@@ -118,6 +121,14 @@ let installed: Installed | undefined;
 let preferXnnpackForPlain = true;
 
 export interface FastKernelOptions {
+  /**
+   * Run matmuls on OpenBLAS through the committed Node-API addon when it loads (linux-x64
+   * with libopenblas0): 4–10× the wasm gemm and both cores. Default true; false or a
+   * failed load uses the wasm kernels.
+   */
+  nativeBlas?: boolean;
+  /** OpenBLAS threads (default: OpenBLAS's choice, all cores). */
+  blasThreads?: number;
   /**
    * Leave plain 2-D untransposed products to the stock XNNPACK kernel, which measured
    * faster on them (bench-kernels.ts); default true. False sends every matmul to ours.
@@ -136,7 +147,7 @@ function fallback(name: string, args: KernelArgs): ReturnType<KernelFunc> {
  * and is the faster choice for it.
  */
 function stockIsFaster(a: tf.TensorInfo, b: tf.TensorInfo, attrs: tf.NamedAttrMap): boolean {
-  if (!preferXnnpackForPlain || attrs.transposeA === true || attrs.transposeB === true) return false;
+  if (installed?.native || !preferXnnpackForPlain || attrs.transposeA === true || attrs.transposeB === true) return false;
   // XNNPACK returns garbage for an empty inner dimension; ours writes zeros.
   if ((a.shape.at(-1) ?? 0) === 0) return false;
   return product(a.shape.slice(0, -2)) === 1 && product(b.shape.slice(0, -2)) === 1;
@@ -167,18 +178,27 @@ function fusedMatMulKernel(backend: WasmBackend, gemm: Gemm): KernelFunc {
   };
 }
 
+export interface FastKernelsReport {
+  /** Kernel names now served by ours. */
+  installed: string[];
+  /** What runs the matmuls: "openblas (N threads)", "wasm-simd" or "stock". */
+  matmul: string;
+  /** Why native BLAS (or anything) is not in use, for the runner's doctor/bench output. */
+  reason?: string;
+}
+
 /**
  * Replaces the wasm backend's matmul kernels with ours. Call after the wasm backend is
  * selected (tf.setBackend("wasm") + tf.ready()); on any other backend it installs nothing.
- * Idempotent.
+ * Calling it again re-installs with the new options.
  */
-export async function installFastKernels(options: FastKernelOptions = {}): Promise<{ installed: string[] }> {
+export async function installFastKernels(options: FastKernelOptions = {}): Promise<FastKernelsReport> {
   preferXnnpackForPlain = options.preferXnnpackForPlain ?? true;
   const backend = currentWasmBackend();
-  if (!backend) return { installed: [] };
-  if (installed?.backend === backend) return { installed: [...installed.stock.keys()] };
+  if (!backend) return { installed: [], matmul: "stock", reason: "the current backend is not the unthreaded wasm one" };
   if (installed) uninstallFastKernels();
-  const gemm = await loadGemm(backend);
+  const native = options.nativeBlas === false ? undefined : loadNativeBlas(backend, options.blasThreads);
+  const gemm = native?.ok ? native.gemm : await loadGemm(backend);
   const replacements: Array<[string, KernelFunc]> = [
     [tf.BatchMatMul, batchMatMulKernel(backend, gemm)],
     [tf._FusedMatMul, fusedMatMulKernel(backend, gemm)],
@@ -193,8 +213,12 @@ export async function installFastKernels(options: FastKernelOptions = {}): Promi
     // ours captured what it needs above.
     tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
   }
-  installed = { backend, stock };
-  return { installed: [...stock.keys()] };
+  installed = { backend, stock, native: native?.ok === true };
+  return {
+    installed: [...stock.keys()],
+    matmul: native?.ok ? `openblas (${native.threads} threads)` : "wasm-simd",
+    reason: native && !native.ok ? native.reason : undefined,
+  };
 }
 
 /** Puts the stock kernels back (for comparisons and tests). */

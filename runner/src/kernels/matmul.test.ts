@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../backend";
-import { installFastKernels, planMatMul, uninstallFastKernels } from "./index";
+import { type FastKernelOptions, installFastKernels, planMatMul, uninstallFastKernels } from "./index";
 
 let seed = 1;
 function random(shape: number[]): tf.Tensor {
@@ -84,14 +84,22 @@ function expectClose(stock: tf.Tensor, fast: tf.Tensor, k: number): void {
 
 beforeAll(async () => {
   await selectBackend("wasm");
-  expect((await installFastKernels()).installed).toEqual(["BatchMatMul", "_FusedMatMul"]);
+  const report = await installFastKernels();
+  expect(report.installed).toEqual(["BatchMatMul", "_FusedMatMul"]);
+  // Visible in the test log: which matmul these tests exercised natively.
+  console.info(`fast kernels: matmul on ${report.matmul}${report.reason ? ` (${report.reason})` : ""}`);
 });
 afterAll(() => uninstallFastKernels());
 
-describe.each([true, false])("BatchMatMul (preferXnnpackForPlain %s)", (preferXnnpackForPlain) => {
+// Native BLAS loads where libopenblas0 is installed; elsewhere that row tests the fallback.
+const variants: FastKernelOptions[] = [
+  { nativeBlas: false, preferXnnpackForPlain: true },
+  { nativeBlas: false, preferXnnpackForPlain: false },
+  { nativeBlas: true },
+];
+describe.each(variants)("BatchMatMul %o", (options) => {
   beforeAll(async () => {
-    uninstallFastKernels();
-    await installFastKernels({ preferXnnpackForPlain });
+    await installFastKernels(options);
   });
   afterAll(() => uninstallFastKernels());
 
@@ -137,7 +145,7 @@ describe.each([true, false])("BatchMatMul (preferXnnpackForPlain %s)", (preferXn
     const grads = () => tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q, false, false))))([x, y]);
     uninstallFastKernels();
     const stock = grads();
-    await installFastKernels({ preferXnnpackForPlain });
+    await installFastKernels(options);
     const fast = grads();
     stock.forEach((s, i) => {
       const f = fast[i];
@@ -147,9 +155,9 @@ describe.each([true, false])("BatchMatMul (preferXnnpackForPlain %s)", (preferXn
   });
 });
 
-describe("_FusedMatMul", () => {
+describe.each(variants)("_FusedMatMul %o", (options) => {
   beforeAll(async () => {
-    await installFastKernels();
+    await installFastKernels(options);
   });
 
   for (const [m, k, n] of [
@@ -162,7 +170,6 @@ describe("_FusedMatMul", () => {
         const x = random([m, k]);
         const w = random(transposeB ? [n, k] : [k, n]);
         const bias = random([n]);
-        await installFastKernels();
         const fast = tf.fused.matMul({ a: x, b: w, bias, transposeB });
         expectClose(tf.add(reference(x, w, false, transposeB), bias), fast, k);
       });
