@@ -1,7 +1,7 @@
 // Loads gemm.wasm (built from kernels-src/gemm.c) into the wasm backend's memory and
 // exposes its batched matmul on byte addresses of that memory.
-import { readFile } from "node:fs/promises";
-import { type WasmBackend, webAssembly } from "./wasm-backend";
+import { instantiateKernels } from "./module";
+import type { WasmBackend } from "./wasm-backend";
 
 interface GemmExports {
   gemm_workspace_bytes(): number;
@@ -47,12 +47,8 @@ function isGemmExports(value: Record<string, unknown>): value is Record<string, 
   return typeof value.batch_matmul === "function" && typeof value.gemm_workspace_bytes === "function";
 }
 
-let compiled: Promise<object> | undefined;
-
 export async function loadGemm(backend: WasmBackend): Promise<Gemm> {
-  compiled ??= readFile(new URL("./gemm.wasm", import.meta.url)).then((bytes) => webAssembly.compile(bytes));
-  const instance = await webAssembly.instantiate(await compiled, { env: { memory: backend.wasm.asm.memory } });
-  const exports = instance.exports;
+  const exports = await instantiateKernels(backend, "gemm.wasm");
   if (!isGemmExports(exports)) throw new Error("gemm.wasm does not export batch_matmul");
   // Packing buffers for the lifetime of the backend; freed never (one per process, < 1 MB).
   const work = backend.wasm._malloc(exports.gemm_workspace_bytes());

@@ -6,6 +6,7 @@
 // fresh right-hand matrix. Ours is one cache-blocked SIMD gemm for every layout, reading
 // and writing tensors in the backend's own memory.
 import * as tf from "@tensorflow/tfjs";
+import { elementwiseKernels } from "./elementwise";
 import { type Gemm, loadGemm } from "./gemm";
 import { loadNativeBlas } from "./native-blas";
 import { addressOf, currentWasmBackend, type WasmBackend } from "./wasm-backend";
@@ -127,6 +128,8 @@ export interface FastKernelOptions {
    * failed load uses the wasm kernels.
    */
   nativeBlas?: boolean;
+  /** Replace Pow, Tanh, Sum and Transpose too (default true). */
+  elementwise?: boolean;
   /** OpenBLAS threads (default: OpenBLAS's choice, all cores). */
   blasThreads?: number;
   /**
@@ -203,6 +206,8 @@ export async function installFastKernels(options: FastKernelOptions = {}): Promi
     [tf.BatchMatMul, batchMatMulKernel(backend, gemm)],
     [tf._FusedMatMul, fusedMatMulKernel(backend, gemm)],
   ];
+  if (options.elementwise !== false)
+    replacements.push(...(await elementwiseKernels(backend, (name) => (args) => fallback(name, args))));
   const stock = new Map<string, tf.KernelConfig>();
   for (const [kernelName, kernelFunc] of replacements) {
     const original = tf.getKernel(kernelName, "wasm");
