@@ -13,6 +13,7 @@ const outDir = path.join(here, "..", "src", "kernels");
 const clang = process.env.CLANG ?? "clang-14";
 
 for (const file of readdirSync(here).filter((f) => f.endsWith(".c"))) {
+  // Headers (simd_math.h) are included by the .c files, not built on their own.
   const out = path.join(outDir, file.replace(/\.c$/, ".wasm"));
   execFileSync(
     clang,

@@ -7,6 +7,7 @@
 // and writing tensors in the backend's own memory.
 import * as tf from "@tensorflow/tfjs";
 import { elementwiseKernels } from "./elementwise";
+import { fusedKernels } from "./fused";
 import { type Gemm, loadGemm } from "./gemm";
 import { loadNativeBlas } from "./native-blas";
 import { addressOf, currentWasmBackend, type WasmBackend } from "./wasm-backend";
@@ -114,6 +115,8 @@ interface Installed {
   backend: WasmBackend;
   /** Matmuls run on OpenBLAS (native, all cores) rather than the wasm gemm. */
   native: boolean;
+  /** Names of our own kernels (fused ops), unregistered on uninstall. */
+  added: string[];
   /** Stock configs we replaced, to restore and to fall back to for cases we do not cover. */
   stock: Map<string, tf.KernelConfig>;
 }
@@ -130,6 +133,9 @@ export interface FastKernelOptions {
   nativeBlas?: boolean;
   /** Replace Pow, Tanh, Sum and Transpose too (default true). */
   elementwise?: boolean;
+  /** Register the kernels of the fused ops in fused.ts (default true). */
+  fused?: boolean;
+
   /** OpenBLAS threads (default: OpenBLAS's choice, all cores). */
   blasThreads?: number;
   /**
@@ -208,6 +214,8 @@ export async function installFastKernels(options: FastKernelOptions = {}): Promi
   ];
   if (options.elementwise !== false)
     replacements.push(...(await elementwiseKernels(backend, (name) => (args) => fallback(name, args))));
+  // Kernels of our own ops (fused.ts); only registered, nothing to restore.
+  const added: Array<[string, KernelFunc]> = options.fused === false ? [] : await fusedKernels(backend, gemm);
   const stock = new Map<string, tf.KernelConfig>();
   for (const [kernelName, kernelFunc] of replacements) {
     const original = tf.getKernel(kernelName, "wasm");
@@ -218,9 +226,10 @@ export async function installFastKernels(options: FastKernelOptions = {}): Promi
     // ours captured what it needs above.
     tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
   }
-  installed = { backend, stock, native: native?.ok === true };
+  for (const [kernelName, kernelFunc] of added) tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
+  installed = { backend, stock, native: native?.ok === true, added: added.map(([name]) => name) };
   return {
-    installed: [...stock.keys()],
+    installed: [...stock.keys(), ...installed.added],
     matmul: native?.ok ? `openblas (${native.threads} threads)` : "wasm-simd",
     reason: native && !native.ok ? native.reason : undefined,
   };
@@ -233,5 +242,8 @@ export function uninstallFastKernels(): void {
     tf.unregisterKernel(kernelName, "wasm");
     tf.registerKernel(config);
   }
+  for (const kernelName of installed.added) tf.unregisterKernel(kernelName, "wasm");
   installed = undefined;
 }
+
+export { type AttentionOptions, fusedAttention, fusedGelu, fusedLayerNorm, fusedTokenLogprobs } from "./fused";

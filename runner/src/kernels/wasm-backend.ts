@@ -29,6 +29,7 @@ export interface WasmBackend {
   };
   dataIdMap: { get(dataId: object): WasmTensorData | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -46,7 +47,7 @@ export function currentWasmBackend(): WasmBackend | undefined {
   if (!(memory instanceof webAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer)) return undefined;
   if (typeof backend.wasm._malloc !== "function" || typeof backend.wasm._free !== "function") return undefined;
   if (!isRecord(backend.dataIdMap) || typeof backend.dataIdMap.get !== "function") return undefined;
-  if (typeof backend.makeOutput !== "function") return undefined;
+  if (typeof backend.makeOutput !== "function" || typeof backend.disposeData !== "function") return undefined;
   return backend as unknown as WasmBackend;
 }
 

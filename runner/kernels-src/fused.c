@@ -1,0 +1,259 @@
+// Fused transformer kernels (forward and backward) for the custom ops in
+// src/kernels/fused.ts: each replaces 5–15 tfjs ops (and their dispatch cost) by one pass
+// over memory. Matmuls inside attention are done by the caller with the gemm kernels;
+// this file holds the parts between them. Same rules as gemm.c: no data, no stack.
+#include <wasm_simd128.h>
+#include "simd_math.h"
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+static inline float hsum(v128_t v) {
+  return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) +
+         wasm_f32x4_extract_lane(v, 3);
+}
+static inline float hmax(v128_t v) {
+  float a = wasm_f32x4_extract_lane(v, 0), b = wasm_f32x4_extract_lane(v, 1);
+  float c = wasm_f32x4_extract_lane(v, 2), d = wasm_f32x4_extract_lane(v, 3);
+  float ab = a > b ? a : b, cd = c > d ? c : d;
+  return ab > cd ? ab : cd;
+}
+
+// ---- layer norm over rows of x [n, c] -------------------------------------------------
+// y = (x − mean)·rstd·g + b; stats[2i] = mean, stats[2i+1] = rstd (kept for the backward).
+EXPORT(layer_norm_fwd)
+void layer_norm_fwd(const float* x, const float* g, const float* b, float* y, float* stats, int n, int c, float eps) {
+  for (int i = 0; i < n; i++) {
+    const float* row = x + (long)i * c;
+    float* out = y + (long)i * c;
+    v128_t s = wasm_f32x4_splat(0.0f);
+    int j = 0;
+    for (; j + 4 <= c; j += 4) s = wasm_f32x4_add(s, wasm_v128_load(row + j));
+    float sum = hsum(s);
+    for (; j < c; j++) sum += row[j];
+    float mean = sum / c;
+    v128_t m4 = wasm_f32x4_splat(mean);
+    v128_t q = wasm_f32x4_splat(0.0f);
+    for (j = 0; j + 4 <= c; j += 4) {
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(row + j), m4);
+      q = wasm_f32x4_add(q, wasm_f32x4_mul(d, d));
+    }
+    float var = hsum(q);
+    for (; j < c; j++) var += (row[j] - mean) * (row[j] - mean);
+    var /= c;
+    float rstd = 1.0f / __builtin_sqrtf(var + eps);
+    stats[2 * i] = mean;
+    stats[2 * i + 1] = rstd;
+    v128_t r4 = wasm_f32x4_splat(rstd);
+    for (j = 0; j + 4 <= c; j += 4) {
+      v128_t h = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(row + j), m4), r4);
+      wasm_v128_store(out + j, wasm_f32x4_add(wasm_f32x4_mul(h, wasm_v128_load(g + j)), wasm_v128_load(b + j)));
+    }
+    for (; j < c; j++) out[j] = (row[j] - mean) * rstd * g[j] + b[j];
+  }
+}
+
+// dx = rstd·(dy·g − mean(dy·g) − x̂·mean(dy·g·x̂)); dg = Σ dy·x̂; db = Σ dy (over rows).
+EXPORT(layer_norm_bwd)
+void layer_norm_bwd(const float* dy, const float* x, const float* stats, const float* g, float* dx, float* dg, float* db,
+                    int n, int c) {
+  for (int j = 0; j < c; j++) dg[j] = db[j] = 0.0f;
+  for (int i = 0; i < n; i++) {
+    const float* d = dy + (long)i * c;
+    const float* row = x + (long)i * c;
+    float* out = dx + (long)i * c;
+    float mean = stats[2 * i], rstd = stats[2 * i + 1];
+    v128_t m4 = wasm_f32x4_splat(mean), r4 = wasm_f32x4_splat(rstd);
+    v128_t s1 = wasm_f32x4_splat(0.0f), s2 = s1;
+    int j = 0;
+    for (; j + 4 <= c; j += 4) {
+      v128_t dv = wasm_v128_load(d + j);
+      v128_t h = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(row + j), m4), r4);
+      v128_t dh = wasm_f32x4_mul(dv, wasm_v128_load(g + j));
+      s1 = wasm_f32x4_add(s1, dh);
+      s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(dh, h));
+      wasm_v128_store(dg + j, wasm_f32x4_add(wasm_v128_load(dg + j), wasm_f32x4_mul(dv, h)));
+      wasm_v128_store(db + j, wasm_f32x4_add(wasm_v128_load(db + j), dv));
+    }
+    float a1 = hsum(s1), a2 = hsum(s2);
+    for (; j < c; j++) {
+      float h = (row[j] - mean) * rstd;
+      float dh = d[j] * g[j];
+      a1 += dh;
+      a2 += dh * h;
+      dg[j] += d[j] * h;
+      db[j] += d[j];
+    }
+    float mean1 = a1 / c, mean2 = a2 / c;
+    v128_t u1 = wasm_f32x4_splat(mean1), u2 = wasm_f32x4_splat(mean2);
+    for (j = 0; j + 4 <= c; j += 4) {
+      v128_t h = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(row + j), m4), r4);
+      v128_t dh = wasm_f32x4_mul(wasm_v128_load(d + j), wasm_v128_load(g + j));
+      wasm_v128_store(out + j, wasm_f32x4_mul(r4, wasm_f32x4_sub(wasm_f32x4_sub(dh, u1), wasm_f32x4_mul(h, u2))));
+    }
+    for (; j < c; j++) {
+      float h = (row[j] - mean) * rstd;
+      out[j] = rstd * (d[j] * g[j] - mean1 - h * mean2);
+    }
+  }
+}
+
+// ---- GELU, tanh approximation (GPT-2's) ---------------------------------------------
+#define GELU_K 0.7978845608028654f
+#define GELU_C 0.044715f
+
+static inline v128_t gelu_tanh_arg(v128_t x) {
+  v128_t x3 = wasm_f32x4_mul(wasm_f32x4_mul(x, x), x);
+  return tanh4(wasm_f32x4_mul(wasm_f32x4_add(x, wasm_f32x4_mul(x3, wasm_f32x4_splat(GELU_C))), wasm_f32x4_splat(GELU_K)));
+}
+
+// Tails (n not a multiple of 4) go through one vector built from lanes (no stack).
+static inline v128_t load_tail(const float* p, int count) {
+  return wasm_f32x4_make(p[0], count > 1 ? p[1] : 0.0f, count > 2 ? p[2] : 0.0f, 0.0f);
+}
+static inline void store_tail(float* p, v128_t v, int count) {
+  p[0] = wasm_f32x4_extract_lane(v, 0);
+  if (count > 1) p[1] = wasm_f32x4_extract_lane(v, 1);
+  if (count > 2) p[2] = wasm_f32x4_extract_lane(v, 2);
+}
+
+static inline v128_t gelu4(v128_t x) {
+  v128_t t = gelu_tanh_arg(x);
+  return wasm_f32x4_mul(wasm_f32x4_mul(x, wasm_f32x4_splat(0.5f)), wasm_f32x4_add(t, wasm_f32x4_splat(1.0f)));
+}
+
+// d/dx ½x(1+t) = ½(1+t) + ½x(1−t²)·k(1+3c·x²)
+static inline v128_t gelu_grad4(v128_t x, v128_t dy) {
+  v128_t t = gelu_tanh_arg(x);
+  v128_t half = wasm_f32x4_splat(0.5f), one = wasm_f32x4_splat(1.0f);
+  v128_t inner = wasm_f32x4_mul(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(x, x), wasm_f32x4_splat(3.0f * GELU_C)), one),
+                                wasm_f32x4_splat(GELU_K));
+  v128_t local = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_add(t, one), half),
+                                wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(x, half), wasm_f32x4_sub(one, wasm_f32x4_mul(t, t))), inner));
+  return wasm_f32x4_mul(dy, local);
+}
+
+EXPORT(gelu_fwd) void gelu_fwd(const float* x, float* y, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, gelu4(wasm_v128_load(x + i)));
+  if (i < n) store_tail(y + i, gelu4(load_tail(x + i, n - i)), n - i);
+}
+
+EXPORT(gelu_bwd) void gelu_bwd(const float* x, const float* dy, float* dx, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(dx + i, gelu_grad4(wasm_v128_load(x + i), wasm_v128_load(dy + i)));
+  if (i < n) store_tail(dx + i, gelu_grad4(load_tail(x + i, n - i), load_tail(dy + i, n - i)), n - i);
+}
+
+// ---- attention softmax ----------------------------------------------------------------
+// s holds q·kᵀ for `bh` = B·H blocks of [tq, tk]; in place: p = softmax(s·scale + mask),
+// rows i of block (b, h) see keys j ≤ i + causalOffset when causal (others get 0).
+// mask (additive, may be 0) is addressed with element strides (mb, mh, mq, mk) so any
+// broadcast of [B, H, Tq, Tk] works.
+EXPORT(attention_softmax)
+void attention_softmax(float* s, int b, int h, int tq, int tk, float scale, const float* mask, int mb, int mh, int mq, int mk,
+                       int causal, int causalOffset) {
+  v128_t sc = wasm_f32x4_splat(scale);
+  for (int bi = 0; bi < b; bi++)
+    for (int hi = 0; hi < h; hi++)
+      for (int i = 0; i < tq; i++) {
+        float* row = s + (((long)bi * h + hi) * tq + i) * tk;
+        const float* m = mask ? mask + (long)bi * mb + (long)hi * mh + (long)i * mq : 0;
+        int len = causal ? i + causalOffset + 1 : tk;
+        if (len > tk) len = tk;
+        if (len < 0) len = 0;
+        int j = 0;
+        if (m && mk == 1) {
+          for (; j + 4 <= len; j += 4)
+            wasm_v128_store(row + j, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(row + j), sc), wasm_v128_load(m + j)));
+          for (; j < len; j++) row[j] = row[j] * scale + m[j];
+        } else if (m) {
+          for (; j < len; j++) row[j] = row[j] * scale + m[(long)j * mk];
+        } else {
+          for (; j + 4 <= len; j += 4) wasm_v128_store(row + j, wasm_f32x4_mul(wasm_v128_load(row + j), sc));
+          for (; j < len; j++) row[j] *= scale;
+        }
+        float mx = -3.4e38f;
+        v128_t mx4 = wasm_f32x4_splat(mx);
+        for (j = 0; j + 4 <= len; j += 4) mx4 = wasm_f32x4_max(mx4, wasm_v128_load(row + j));
+        mx = hmax(mx4);
+        for (; j < len; j++) mx = row[j] > mx ? row[j] : mx;
+        v128_t m4 = wasm_f32x4_splat(mx);
+        v128_t sum4 = wasm_f32x4_splat(0.0f);
+        for (j = 0; j + 4 <= len; j += 4) {
+          v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(row + j), m4));
+          wasm_v128_store(row + j, e);
+          sum4 = wasm_f32x4_add(sum4, e);
+        }
+        float sum = hsum(sum4);
+        if (j < len) {
+          v128_t e = exp4(wasm_f32x4_sub(load_tail(row + j, len - j), m4));
+          // Lanes past the row's end hold exp(0 − max), not part of the sum.
+          e = wasm_v128_and(e, wasm_i32x4_gt(wasm_i32x4_splat(len - j), wasm_i32x4_make(0, 1, 2, 3)));
+          store_tail(row + j, e, len - j);
+          sum += hsum(e);
+        }
+        float inv = len > 0 ? 1.0f / sum : 0.0f;
+        v128_t inv4 = wasm_f32x4_splat(inv);
+        for (j = 0; j + 4 <= len; j += 4) wasm_v128_store(row + j, wasm_f32x4_mul(wasm_v128_load(row + j), inv4));
+        for (; j < len; j++) row[j] *= inv;
+        for (j = len; j < tk; j++) row[j] = 0.0f;
+      }
+}
+
+// In place on dp [rows, tk]: ds = p ∘ (dp − Σⱼ dp·p) · scale (the softmax backward, with
+// the score scale folded in so q and k gradients need no extra pass).
+EXPORT(attention_softmax_bwd) void attention_softmax_bwd(float* dp, const float* p, long rows, int tk, float scale) {
+  for (long r = 0; r < rows; r++) {
+    float* d = dp + r * tk;
+    const float* pr = p + r * tk;
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    int j = 0;
+    for (; j + 4 <= tk; j += 4) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(d + j), wasm_v128_load(pr + j)));
+    float dot = hsum(acc);
+    for (; j < tk; j++) dot += d[j] * pr[j];
+    v128_t dot4 = wasm_f32x4_splat(dot), sc = wasm_f32x4_splat(scale);
+    for (j = 0; j + 4 <= tk; j += 4)
+      wasm_v128_store(d + j, wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(pr + j), wasm_f32x4_sub(wasm_v128_load(d + j), dot4)), sc));
+    for (; j < tk; j++) d[j] = pr[j] * (d[j] - dot) * scale;
+  }
+}
+
+// ---- token log-probabilities ------------------------------------------------------------
+// out[i] = logits[i, t_i] − logsumexp(logits[i]); lse[i] kept for the backward.
+EXPORT(token_logprobs_fwd) void token_logprobs_fwd(const float* logits, const int* targets, float* out, float* lse, int n, int v) {
+  for (int i = 0; i < n; i++) {
+    const float* row = logits + (long)i * v;
+    float mx = -3.4e38f;
+    for (int j = 0; j < v; j++) mx = row[j] > mx ? row[j] : mx;
+    v128_t m4 = wasm_f32x4_splat(mx);
+    v128_t s4 = wasm_f32x4_splat(0.0f);
+    int j = 0;
+    for (; j + 4 <= v; j += 4) s4 = wasm_f32x4_add(s4, exp4(wasm_f32x4_sub(wasm_v128_load(row + j), m4)));
+    float sum = hsum(s4);
+    if (j < v) {
+      v128_t e = exp4(wasm_f32x4_sub(load_tail(row + j, v - j), m4));
+      e = wasm_v128_and(e, wasm_i32x4_gt(wasm_i32x4_splat(v - j), wasm_i32x4_make(0, 1, 2, 3)));
+      sum += hsum(e);
+    }
+    float l = mx + log_scalar(sum);
+    lse[i] = l;
+    int t = targets[i];
+    out[i] = (t >= 0 && t < v ? row[t] : 0.0f) - l;
+  }
+}
+
+// dlogits[i, j] = dy[i]·(1[j = t_i] − softmax(logits[i])_j)
+EXPORT(token_logprobs_bwd)
+void token_logprobs_bwd(const float* logits, const int* targets, const float* lse, const float* dy, float* dlogits, int n, int v) {
+  for (int i = 0; i < n; i++) {
+    const float* row = logits + (long)i * v;
+    float* out = dlogits + (long)i * v;
+    v128_t l4 = wasm_f32x4_splat(lse[i]);
+    v128_t nd = wasm_f32x4_splat(-dy[i]);
+    int j = 0;
+    for (; j + 4 <= v; j += 4) wasm_v128_store(out + j, wasm_f32x4_mul(nd, exp4(wasm_f32x4_sub(wasm_v128_load(row + j), l4))));
+    if (j < v) store_tail(out + j, wasm_f32x4_mul(nd, exp4(wasm_f32x4_sub(load_tail(row + j, v - j), l4))), v - j);
+    int t = targets[i];
+    if (t >= 0 && t < v) out[t] += dy[i];
+  }
+}
