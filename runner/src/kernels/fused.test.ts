@@ -123,3 +123,15 @@ describe("fused ops without the kernels", () => {
     g.dispose();
   });
 });
+
+describe("fused ops inside tf.variableGrads", () => {
+  it("targets created inside the loss function survive until the backward pass", async () => {
+    await installFastKernels({ nativeBlas: false });
+    const w = tf.variable(random([6, 5]));
+    const loss = () => tf.neg(tf.sum(fusedTokenLogprobs(tf.matMul(tf.ones([4, 6]), w) as tf.Tensor2D, tf.tensor1d([0, 1, 2, 4], "int32")))) as tf.Scalar;
+    const { value, grads } = tf.variableGrads(loss, [w]);
+    expect(Number.isFinite(value.dataSync()[0])).toBe(true);
+    expect(grads[w.name]?.shape).toEqual([6, 5]);
+    tf.dispose([value, w, ...Object.values(grads)]);
+  });
+});

@@ -282,11 +282,13 @@ export function fusedTokenLogprobs(logits: tf.Tensor2D, targets: tf.Tensor1D): t
   const op = custom((save, l) => {
     if (!l) throw new Error("fusedTokenLogprobs: input");
     const outputs = run(FUSED_KERNELS.tokenLogprobs, { logits: l, targets });
-    save([l, first(outputs, 1)]);
+    // targets too: the caller may create them inside the forward pass's tidy, which is
+    // disposed before the backward pass runs.
+    save([l, first(outputs, 1), targets]);
     return {
       value: first(outputs),
       gradFunc: (dy, saved) =>
-        run(FUSED_KERNELS.tokenLogprobsGrad, { logits: first(saved, 0), targets, lse: first(saved, 1), dy }),
+        run(FUSED_KERNELS.tokenLogprobsGrad, { logits: first(saved, 0), targets: first(saved, 2), lse: first(saved, 1), dy }),
     };
   });
   return op(logits) as tf.Tensor1D;
