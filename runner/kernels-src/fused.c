@@ -257,3 +257,38 @@ void token_logprobs_bwd(const float* logits, const int* targets, const float* ls
     if (t >= 0 && t < v) out[t] += dy[i];
   }
 }
+
+// ---- pieces of the fused decoder block (inference with a key/value cache) -------------
+// Head layouts: rows of a linear's output are [B, T, H, D] (token-major); attention wants
+// [B, H, T, D]; the cache is [B, H, capacity, D] with the tokens so far at rows < length.
+
+static inline void copy_floats(float* dst, const float* src, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(dst + i, wasm_v128_load(src + i));
+  for (; i < n; i++) dst[i] = src[i];
+}
+
+// src [B, T, H, D] → dst [B, H, rows, D] at row offset `at` (rows = T for a plain split,
+// the cache capacity when writing into the cache).
+EXPORT(split_heads)
+void split_heads(const float* src, float* dst, int b, int t, int h, int d, int rows, int at) {
+  for (int bi = 0; bi < b; bi++)
+    for (int ti = 0; ti < t; ti++)
+      for (int hi = 0; hi < h; hi++)
+        copy_floats(dst + (((long)bi * h + hi) * rows + at + ti) * d, src + (((long)bi * t + ti) * h + hi) * d, d);
+}
+
+// src [B, H, T, D] → dst [B, T, H, D]
+EXPORT(merge_heads) void merge_heads(const float* src, float* dst, int b, int t, int h, int d) {
+  for (int bi = 0; bi < b; bi++)
+    for (int hi = 0; hi < h; hi++)
+      for (int ti = 0; ti < t; ti++)
+        copy_floats(dst + (((long)bi * t + ti) * h + hi) * d, src + (((long)bi * h + hi) * t + ti) * d, d);
+}
+
+// out = a + b (n floats; out may be a or b)
+EXPORT(add_into) void add_into(const float* a, const float* b, float* out, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_f32x4_add(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+  for (; i < n; i++) out[i] = a[i] + b[i];
+}

@@ -1,0 +1,202 @@
+// A whole pre-LayerNorm transformer block for inference with a preallocated key/value
+// cache, as one kernel call: LN → q,k,v → (k, v written into the cache in place) →
+// causal attention over the cache → output projection + residual → LN → GELU MLP +
+// residual. Sampling runs ~25 tfjs ops per layer per token otherwise, and on wasm the
+// per-op cost, not arithmetic, is what a rollout of a small model spends its time on.
+import * as tf from "@tensorflow/tfjs";
+import { maskStrides } from "./fused";
+import type { Gemm } from "./gemm";
+import { exported, instantiateKernels } from "./module";
+import { addressOf, type WasmBackend } from "./wasm-backend";
+
+type KernelFunc = tf.KernelConfig["kernelFunc"];
+export const DECODER_BLOCK_KERNEL = "TranscendDecoderBlock";
+const FILE = "fused.wasm";
+
+interface Linear {
+  weight: tf.Tensor; // [in, out]
+  bias: tf.Tensor; // [out]
+}
+interface Norm {
+  gain: tf.Tensor;
+  bias: tf.Tensor;
+}
+/** The weights of one block; the engine's BlockWeights has this shape. */
+export interface DecoderBlockWeights {
+  norm1: Norm;
+  query: Linear;
+  key: Linear;
+  value: Linear;
+  attentionOut: Linear;
+  norm2: Norm;
+  mlpIn: Linear;
+  mlpOut: Linear;
+}
+
+/**
+ * Keys and values of every layer, preallocated [B, H, capacity, D]; the fused block writes
+ * each step's rows in place. `length` tokens are filled (the same for every row).
+ */
+export class DecodeCache {
+  readonly keys: tf.Tensor4D[];
+  readonly values: tf.Tensor4D[];
+  length = 0;
+
+  constructor(
+    readonly layers: number,
+    readonly batch: number,
+    readonly heads: number,
+    readonly capacity: number,
+    readonly headDim: number,
+  ) {
+    // Distinct zero tensors per layer (tf.zeros allocates a fresh buffer each call), so the
+    // in-place writes touch nothing else.
+    const make = () => Array.from({ length: layers }, () => tf.keep(tf.zeros([batch, heads, capacity, headDim]) as tf.Tensor4D));
+    this.keys = make();
+    this.values = make();
+  }
+
+  dispose(): void {
+    tf.dispose([...this.keys, ...this.values]);
+  }
+}
+
+type InputName = "x" | "g1" | "b1" | "wq" | "bq" | "wk" | "bk" | "wv" | "bv" | "wo" | "bo" | "g2" | "b2" | "w1" | "bm1" | "w2" | "bm2" | "kCache" | "vCache";
+
+export async function decoderKernels(backend: WasmBackend, gemm: Gemm): Promise<Array<[string, KernelFunc]>> {
+  const e = await instantiateKernels(backend, FILE);
+  type Fn = (...args: number[]) => void;
+  const layerNorm = exported<Fn>(e, "layer_norm_fwd", FILE);
+  const gelu = exported<Fn>(e, "gelu_fwd", FILE);
+  const softmax = exported<Fn>(e, "attention_softmax", FILE);
+  const splitHeads = exported<Fn>(e, "split_heads", FILE);
+  const mergeHeads = exported<Fn>(e, "merge_heads", FILE);
+  const addInto = exported<Fn>(e, "add_into", FILE);
+  const at = (t: tf.TensorInfo) => addressOf(backend, t);
+
+  const block: KernelFunc = ({ inputs, attrs }) => {
+    const get = (name: InputName) => {
+      const t = inputs[name];
+      if (!t) throw new Error(`decoder block: input ${name} missing`);
+      return t;
+    };
+    const x = get("x");
+    const kCache = get("kCache");
+    const vCache = get("vCache");
+    const mask = inputs.mask;
+    const num = (name: string) => {
+      const v = attrs?.[name];
+      if (typeof v !== "number") throw new Error(`decoder block: attribute ${name} missing`);
+      return v;
+    };
+    const b = num("batch");
+    const t = num("tokens");
+    const length = num("cacheLength");
+    const epsilon = num("epsilon");
+    const [, h = 1, capacity = 1, d = 1] = kCache.shape;
+    const c = h * d;
+    const n = b * t;
+    const f = get("w1").shape[1] ?? 4 * c;
+    const tk = length + t;
+    if (tk > capacity) throw new Error(`decoder block: cache of ${capacity} tokens cannot take ${tk}`);
+
+    const temps: tf.TensorInfo[] = [];
+    const temp = (shape: number[]) => {
+      const info = backend.makeOutput(shape, "float32");
+      temps.push(info);
+      return info;
+    };
+    const linear = (input: tf.TensorInfo, rows: number, inner: number, outer: number, w: InputName, bias: InputName, out: tf.TensorInfo) =>
+      gemm.batchMatMul({
+        batch: 1,
+        m: rows,
+        n: outer,
+        k: inner,
+        a: at(input),
+        strideA: 0,
+        transposeA: false,
+        b: at(get(w)),
+        strideB: 0,
+        transposeB: false,
+        out: at(out),
+        bias: at(get(bias)),
+      });
+
+    const stats = temp([n, 2]);
+    const hidden = temp([n, c]);
+    layerNorm(at(x), at(get("g1")), at(get("b1")), at(hidden), at(stats), n, c, epsilon);
+    const projected = temp([n, c]);
+    const heads = temp([b, h, t, d]);
+    // k and v go straight into the cache rows [length, length + t).
+    linear(hidden, n, c, c, "wk", "bk", projected);
+    splitHeads(at(projected), at(kCache), b, t, h, d, capacity, length);
+    linear(hidden, n, c, c, "wv", "bv", projected);
+    splitHeads(at(projected), at(vCache), b, t, h, d, capacity, length);
+    linear(hidden, n, c, c, "wq", "bq", projected);
+    splitHeads(at(projected), at(heads), b, t, h, d, t, 0);
+
+    const p = temp([b, h, t, tk]);
+    gemm.batchMatMul({ batch: b * h, m: t, n: tk, k: d, a: at(heads), strideA: t * d, transposeA: false, b: at(kCache), strideB: capacity * d, transposeB: true, out: at(p) });
+    const [mb, mh, mq, mk] = mask ? maskStrides(mask.shape, [b, h, t, tk]) : [0, 0, 0, 0];
+    softmax(at(p), b, h, t, tk, 1 / Math.sqrt(d), mask ? at(mask) : 0, mb, mh, mq, mk, 1, length);
+    gemm.batchMatMul({ batch: b * h, m: t, n: d, k: tk, a: at(p), strideA: t * tk, transposeA: false, b: at(vCache), strideB: capacity * d, transposeB: false, out: at(heads) });
+    mergeHeads(at(heads), at(projected), b, t, h, d);
+
+    const out = backend.makeOutput([n, c], "float32");
+    linear(projected, n, c, c, "wo", "bo", hidden);
+    addInto(at(x), at(hidden), at(out), n * c); // out = x + attention
+    layerNorm(at(out), at(get("g2")), at(get("b2")), at(hidden), at(stats), n, c, epsilon);
+    const wide = temp([n, f]);
+    linear(hidden, n, c, f, "w1", "bm1", wide);
+    gelu(at(wide), at(wide), n * f);
+    linear(wide, n, f, c, "w2", "bm2", hidden);
+    addInto(at(out), at(hidden), at(out), n * c); // out += mlp
+    for (const info of temps) backend.disposeData(info.dataId);
+    return out;
+  };
+  return [[DECODER_BLOCK_KERNEL, block]];
+}
+
+/** Whether fusedDecoderBlock can run on the current backend (the fast kernels are installed). */
+export function fusedDecoderAvailable(): boolean {
+  return tf.getKernel(DECODER_BLOCK_KERNEL, tf.getBackend()) !== undefined;
+}
+
+/**
+ * One block for x [B·T, C] (T new tokens per row after `cache.length` cached ones) →
+ * [B·T, C]; writes this layer's keys and values into the cache. Attention is causal over
+ * cache + new tokens; `mask` (additive, broadcastable to [B, H, T, length + T]) can hide
+ * more (padding). The caller advances `cache.length` by T after the last layer.
+ * Inference only: no gradient. Needs the fast kernels (see fusedDecoderAvailable).
+ */
+export function fusedDecoderBlock(x: tf.Tensor2D, weights: DecoderBlockWeights, cache: DecodeCache, layer: number, mask?: tf.Tensor, epsilon = 1e-5): tf.Tensor2D {
+  const kCache = cache.keys[layer];
+  const vCache = cache.values[layer];
+  if (!kCache || !vCache) throw new Error(`decode cache has no layer ${layer}`);
+  if (!fusedDecoderAvailable()) throw new Error("fusedDecoderBlock needs the fast kernels (installFastKernels on the wasm backend)");
+  const w = weights;
+  const inputs: tf.NamedTensorMap = {
+    x,
+    g1: w.norm1.gain,
+    b1: w.norm1.bias,
+    wq: w.query.weight,
+    bq: w.query.bias,
+    wk: w.key.weight,
+    bk: w.key.bias,
+    wv: w.value.weight,
+    bv: w.value.bias,
+    wo: w.attentionOut.weight,
+    bo: w.attentionOut.bias,
+    g2: w.norm2.gain,
+    b2: w.norm2.bias,
+    w1: w.mlpIn.weight,
+    bm1: w.mlpIn.bias,
+    w2: w.mlpOut.weight,
+    bm2: w.mlpOut.bias,
+    kCache,
+    vCache,
+  };
+  if (mask) inputs.mask = mask;
+  const attrs = { batch: cache.batch, tokens: x.shape[0] / cache.batch, cacheLength: cache.length, epsilon };
+  return tf.engine().runKernel(DECODER_BLOCK_KERNEL, inputs, attrs) as tf.Tensor2D;
+}
