@@ -125,3 +125,20 @@ void transpose4(const int* x, int* out, int d0, int d1, int d2, int d3, int p0, 
       out += (long)o2 * o3;
     }
 }
+
+// out[o, i, :] = x[o, idx[i], :] for 4-byte elements, x viewed as [outer, dim, inner].
+// Returns 0, or 1 + the position of the first index outside [0, dim) (nothing written;
+// the caller hands the case to the stock kernel, which reports it).
+EXPORT(gather_rows) int gather_rows(const int* x, const int* idx, int* out, int outer, int dim, int inner, int n) {
+  for (int i = 0; i < n; i++)
+    if ((unsigned)idx[i] >= (unsigned)dim) return i + 1;
+  for (int o = 0; o < outer; o++)
+    for (int i = 0; i < n; i++) {
+      const int* src = x + ((long)o * dim + idx[i]) * inner;
+      int* dst = out + ((long)o * n + i) * inner;
+      int j = 0;
+      for (; j + 4 <= inner; j += 4) wasm_v128_store(dst + j, wasm_v128_load(src + j));
+      for (; j < inner; j++) dst[j] = src[j];
+    }
+  return 0;
+}

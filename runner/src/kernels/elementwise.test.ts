@@ -112,3 +112,30 @@ describe("Transpose", () => {
     expect(collapseTranspose([4, 5], [0, 1])).toEqual({ dims: [20], perm: [0] });
   });
 });
+
+describe("GatherV2", () => {
+  let table: tf.Tensor;
+  beforeAll(() => {
+    table = random([64, 48]);
+  });
+  it("rows of an embedding table", async () => {
+    const ids = tf.tensor2d(Int32Array.from({ length: 64 * 3 }, (_, i) => (i * 37) % 64), [64, 3], "int32");
+    await compare(() => tf.gather(table, ids), () => 0);
+  });
+  it("along an inner axis, and int32 values", async () => {
+    const ids = tf.tensor1d([5, 0, 47, 5], "int32");
+    await compare(() => tf.gather(table, ids, 1), () => 0);
+    const ints = tf.tensor2d(Int32Array.from({ length: 12 }, (_, i) => i), [4, 3], "int32");
+    await compare(() => tf.gather(ints, tf.tensor1d([3, 1], "int32")), () => 0);
+  });
+  it("an empty index list", async () => {
+    await compare(() => tf.gather(table, tf.tensor1d([], "int32")), () => 0);
+  });
+  it("leaves out-of-range indices to the stock kernel, which reports them", async () => {
+    await installFastKernels({ nativeBlas: false });
+    const ids = tf.tensor1d([1, 64], "int32");
+    const before = tf.memory().numTensors;
+    expect(() => tf.gather(table, ids)).toThrow(/index value 64/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
