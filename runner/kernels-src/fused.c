@@ -292,3 +292,50 @@ EXPORT(add_into) void add_into(const float* a, const float* b, float* out, int n
   for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_f32x4_add(wasm_v128_load(a + i), wasm_v128_load(b + i)));
   for (; i < n; i++) out[i] = a[i] + b[i];
 }
+
+// ---- AdamW ---------------------------------------------------------------------------
+EXPORT(sum_squares) float sum_squares(const float* x, int n) {
+  v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0;
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    v128_t u = wasm_v128_load(x + i), w = wasm_v128_load(x + i + 4);
+    a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(u, u));
+    a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(w, w));
+  }
+  float s = hsum(wasm_f32x4_add(a0, a1));
+  for (; i < n; i++) s += x[i] * x[i];
+  return s;
+}
+
+// As torch.optim.AdamW (and the engine's composite): g ← g·gradScale (clipping);
+// m' = β1·m + (1−β1)·g; v' = β2·v + (1−β2)·g²; p' = p − stepSize·m'/(√v'/secondCorrection + ε)
+// − decay·p, with stepSize = lr/(1−β1ᵗ), secondCorrection = √(1−β2ᵗ), decay = lr·wd or 0.
+EXPORT(adamw)
+void adamw(const float* p, const float* g, const float* m, const float* v, float* p2, float* m2, float* v2, int n, float beta1,
+           float beta2, float eps, float stepSize, float secondCorrection, float decay, float gradScale) {
+  v128_t b1 = wasm_f32x4_splat(beta1), c1 = wasm_f32x4_splat(1.0f - beta1);
+  v128_t b2 = wasm_f32x4_splat(beta2), c2 = wasm_f32x4_splat(1.0f - beta2);
+  v128_t e = wasm_f32x4_splat(eps), ss = wasm_f32x4_splat(stepSize), sc = wasm_f32x4_splat(1.0f / secondCorrection);
+  v128_t dc = wasm_f32x4_splat(decay), gs = wasm_f32x4_splat(gradScale);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t gi = wasm_f32x4_mul(wasm_v128_load(g + i), gs);
+    v128_t pi = wasm_v128_load(p + i);
+    v128_t mi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(m + i), b1), wasm_f32x4_mul(gi, c1));
+    v128_t vi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(v + i), b2), wasm_f32x4_mul(wasm_f32x4_mul(gi, gi), c2));
+    v128_t denom = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sqrt(vi), sc), e);
+    v128_t upd = wasm_f32x4_sub(pi, wasm_f32x4_mul(wasm_f32x4_div(mi, denom), ss));
+    wasm_v128_store(p2 + i, wasm_f32x4_sub(upd, wasm_f32x4_mul(pi, dc)));
+    wasm_v128_store(m2 + i, mi);
+    wasm_v128_store(v2 + i, vi);
+  }
+  for (; i < n; i++) {
+    float gi = g[i] * gradScale;
+    float mi = m[i] * beta1 + gi * (1.0f - beta1);
+    float vi = v[i] * beta2 + gi * gi * (1.0f - beta2);
+    float denom = __builtin_sqrtf(vi) / secondCorrection + eps;
+    p2[i] = p[i] - mi / denom * stepSize - p[i] * decay;
+    m2[i] = mi;
+    v2[i] = vi;
+  }
+}

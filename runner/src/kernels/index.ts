@@ -7,6 +7,7 @@
 // and writing tensors in the backend's own memory.
 import * as tf from "@tensorflow/tfjs";
 import { elementwiseKernels } from "./elementwise";
+import { adamwKernels } from "./adamw";
 import { decoderKernels } from "./decoder";
 import { fusedKernels } from "./fused";
 import { type Gemm, loadGemm } from "./gemm";
@@ -216,7 +217,7 @@ export async function installFastKernels(options: FastKernelOptions = {}): Promi
   if (options.elementwise !== false)
     replacements.push(...(await elementwiseKernels(backend, (name) => (args) => fallback(name, args))));
   // Kernels of our own ops (fused.ts); only registered, nothing to restore.
-  const added: Array<[string, KernelFunc]> = options.fused === false ? [] : [...(await fusedKernels(backend, gemm)), ...(await decoderKernels(backend, gemm))];
+  const added: Array<[string, KernelFunc]> = options.fused === false ? [] : [...(await fusedKernels(backend, gemm)), ...(await decoderKernels(backend, gemm)), ...(await adamwKernels(backend))];
   const stock = new Map<string, tf.KernelConfig>();
   for (const [kernelName, kernelFunc] of replacements) {
     const original = tf.getKernel(kernelName, "wasm");
@@ -248,4 +249,5 @@ export function uninstallFastKernels(): void {
 }
 
 export { type AttentionOptions, fusedAttention, fusedGelu, fusedLayerNorm, fusedTokenLogprobs } from "./fused";
+export { type FusedAdamWResult, type FusedAdamWSettings, fusedAdamW } from "./adamw";
 export { DecodeCache, type DecoderBlockWeights, fusedDecoderAvailable, fusedDecoderBlock } from "./decoder";
