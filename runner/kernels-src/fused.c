@@ -339,3 +339,63 @@ void adamw(const float* p, const float* g, const float* m, const float* v, float
     v2[i] = vi;
   }
 }
+
+// Attention of a few new tokens over the cache, one query row at a time: the decode step's
+// products are matrix-vector (1×D·D×Tk per head), where a gemm's packing and per-call cost
+// dominate. q and out are token-major [B, T, H, D] (the projections' own layout, so no head
+// split or merge is needed); the cache is [B, H, capacity, D] with `length + T` rows filled.
+// Query i sees keys j ≤ length + i, plus the additive mask (strides as attention_softmax).
+// scratch: at least length + T floats.
+EXPORT(attention_rows)
+void attention_rows(const float* q, const float* kc, const float* vc, float* out, float* scratch, int b, int t, int h, int d,
+                    int capacity, int length, float scale, const float* mask, int mb, int mh, int mq, int mk) {
+  for (int bi = 0; bi < b; bi++)
+    for (int ti = 0; ti < t; ti++)
+      for (int hi = 0; hi < h; hi++) {
+        const float* qi = q + (((long)bi * t + ti) * h + hi) * d;
+        float* oi = out + (((long)bi * t + ti) * h + hi) * d;
+        const float* keys = kc + ((long)bi * h + hi) * capacity * d;
+        const float* values = vc + ((long)bi * h + hi) * capacity * d;
+        const float* m = mask ? mask + (long)bi * mb + (long)hi * mh + (long)ti * mq : 0;
+        int len = length + ti + 1;
+        float mx = -3.4e38f;
+        for (int j = 0; j < len; j++) {
+          const float* kj = keys + (long)j * d;
+          v128_t acc = wasm_f32x4_splat(0.0f);
+          int e = 0;
+          for (; e + 4 <= d; e += 4) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(qi + e), wasm_v128_load(kj + e)));
+          float s = hsum(acc);
+          for (; e < d; e++) s += qi[e] * kj[e];
+          s = s * scale + (m ? m[(long)j * mk] : 0.0f);
+          scratch[j] = s;
+          mx = s > mx ? s : mx;
+        }
+        v128_t m4 = wasm_f32x4_splat(mx);
+        v128_t sum4 = wasm_f32x4_splat(0.0f);
+        int j = 0;
+        for (; j + 4 <= len; j += 4) {
+          v128_t ex = exp4(wasm_f32x4_sub(wasm_v128_load(scratch + j), m4));
+          wasm_v128_store(scratch + j, ex);
+          sum4 = wasm_f32x4_add(sum4, ex);
+        }
+        float sum = hsum(sum4);
+        if (j < len) {
+          v128_t ex = exp4(wasm_f32x4_sub(load_tail(scratch + j, len - j), m4));
+          ex = wasm_v128_and(ex, wasm_i32x4_gt(wasm_i32x4_splat(len - j), wasm_i32x4_make(0, 1, 2, 3)));
+          store_tail(scratch + j, ex, len - j);
+          sum += hsum(ex);
+        }
+        float inv = 1.0f / sum;
+        int e = 0;
+        for (; e + 4 <= d; e += 4) {
+          v128_t acc = wasm_f32x4_splat(0.0f);
+          for (int k = 0; k < len; k++) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_splat(scratch[k]), wasm_v128_load(values + (long)k * d + e)));
+          wasm_v128_store(oi + e, wasm_f32x4_mul(acc, wasm_f32x4_splat(inv)));
+        }
+        for (; e < d; e++) {
+          float acc = 0.0f;
+          for (int k = 0; k < len; k++) acc += scratch[k] * values[(long)k * d + e];
+          oi[e] = acc * inv;
+        }
+      }
+}

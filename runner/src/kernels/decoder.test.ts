@@ -74,7 +74,7 @@ describe("fusedDecoderBlock", () => {
       await installFastKernels({ nativeBlas });
       expect(fusedDecoderAvailable()).toBe(true);
       const layers = [blockWeights(), blockWeights()];
-      const prefill = 4;
+      const prefill = 10; // > ROW_ATTENTION_MAX_TOKENS: the prefill takes the gemm path, decode steps the row path
       const cache = new DecodeCache(2, B, H, prefill + 3, D);
       const history = layers.map(() => ({}) as { k?: tf.Tensor; v?: tf.Tensor });
       // Row 1 has one padding token at the front: its key is hidden from every query.
