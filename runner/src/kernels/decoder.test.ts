@@ -109,3 +109,21 @@ describe("fusedDecoderBlock", () => {
       cache.dispose();
     });
 });
+
+describe("fusedDecoderBlock memory", () => {
+  it("frees its temporaries in the wasm heap (the backend's data ids return to where they were)", async () => {
+    await installFastKernels();
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const w = blockWeights();
+    const cache = new DecodeCache(1, B, H, 40, D);
+    const before = backend.numDataIds();
+    for (const t of [12, 1, 1, 1]) {
+      const x = random([B * t, C]) as tf.Tensor2D;
+      const y = fusedDecoderBlock(x, w, cache, 0);
+      cache.length += t;
+      tf.dispose([x, y]);
+    }
+    expect(backend.numDataIds()).toBe(before);
+    cache.dispose();
+  });
+});
