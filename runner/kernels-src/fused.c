@@ -358,8 +358,33 @@ void attention_rows(const float* q, const float* kc, const float* vc, float* out
         const float* values = vc + ((long)bi * h + hi) * capacity * d;
         const float* m = mask ? mask + (long)bi * mb + (long)hi * mh + (long)ti * mq : 0;
         int len = length + ti + 1;
-        float mx = -3.4e38f;
-        for (int j = 0; j < len; j++) {
+        // Scores four keys at a time: four dot-product accumulators reduced together by a
+        // 4×4 transpose-add (one horizontal sum per key would cost more than the products).
+        v128_t mx4 = wasm_f32x4_splat(-3.4e38f);
+        v128_t sc4 = wasm_f32x4_splat(scale);
+        int j = 0;
+        if ((d & 3) == 0) {
+          for (; j + 4 <= len; j += 4) {
+            const float* k0 = keys + (long)j * d;
+            v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+            for (int e = 0; e < d; e += 4) {
+              v128_t qv = wasm_v128_load(qi + e);
+              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(qv, wasm_v128_load(k0 + e)));
+              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(qv, wasm_v128_load(k0 + d + e)));
+              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(qv, wasm_v128_load(k0 + 2 * d + e)));
+              a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(qv, wasm_v128_load(k0 + 3 * d + e)));
+            }
+            v128_t s01 = wasm_f32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
+            v128_t s23 = wasm_f32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
+            v128_t s4 = wasm_f32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
+            s4 = wasm_f32x4_mul(s4, sc4);
+            if (m) s4 = wasm_f32x4_add(s4, wasm_f32x4_make(m[(long)j * mk], m[(long)(j + 1) * mk], m[(long)(j + 2) * mk], m[(long)(j + 3) * mk]));
+            wasm_v128_store(scratch + j, s4);
+            mx4 = wasm_f32x4_max(mx4, s4);
+          }
+        }
+        float mx = hmax(mx4);
+        for (; j < len; j++) {
           const float* kj = keys + (long)j * d;
           v128_t acc = wasm_f32x4_splat(0.0f);
           int e = 0;
@@ -372,8 +397,7 @@ void attention_rows(const float* q, const float* kc, const float* vc, float* out
         }
         v128_t m4 = wasm_f32x4_splat(mx);
         v128_t sum4 = wasm_f32x4_splat(0.0f);
-        int j = 0;
-        for (; j + 4 <= len; j += 4) {
+        for (j = 0; j + 4 <= len; j += 4) {
           v128_t ex = exp4(wasm_f32x4_sub(wasm_v128_load(scratch + j), m4));
           wasm_v128_store(scratch + j, ex);
           sum4 = wasm_f32x4_add(sum4, ex);
