@@ -268,14 +268,21 @@ static inline void copy_floats(float* dst, const float* src, int n) {
   for (; i < n; i++) dst[i] = src[i];
 }
 
-// src [B, T, H, D] → dst [B, H, rows, D] at row offset `at` (rows = T for a plain split,
-// the cache capacity when writing into the cache).
+// src [B, T, H, D] (token rows `srcStride` floats apart, e.g. 3C for a fused q|k|v row) →
+// dst [B, H, rows, D] at row offset `at` (rows = T for a plain split, the cache capacity
+// when writing into the cache).
 EXPORT(split_heads)
-void split_heads(const float* src, float* dst, int b, int t, int h, int d, int rows, int at) {
+void split_heads(const float* src, float* dst, int b, int t, int h, int d, int rows, int at, int srcStride) {
   for (int bi = 0; bi < b; bi++)
     for (int ti = 0; ti < t; ti++)
       for (int hi = 0; hi < h; hi++)
-        copy_floats(dst + (((long)bi * h + hi) * rows + at + ti) * d, src + (((long)bi * t + ti) * h + hi) * d, d);
+        copy_floats(dst + (((long)bi * h + hi) * rows + at + ti) * d, src + ((long)bi * t + ti) * srcStride + (long)hi * d, d);
+}
+
+// Copies a [rows, cols] matrix into columns [at, at + cols) of a [rows, stride] one: builds
+// the fused q|k|v weight [C, 3C] from three [C, C] ones (and the bias, rows = 1).
+EXPORT(copy_columns) void copy_columns(const float* src, float* dst, int rows, int cols, int stride, int at) {
+  for (int r = 0; r < rows; r++) copy_floats(dst + (long)r * stride + at, src + (long)r * cols, cols);
 }
 
 // src [B, H, T, D] → dst [B, T, H, D]
@@ -343,16 +350,16 @@ void adamw(const float* p, const float* g, const float* m, const float* v, float
 // Attention of a few new tokens over the cache, one query row at a time: the decode step's
 // products are matrix-vector (1×D·D×Tk per head), where a gemm's packing and per-call cost
 // dominate. q and out are token-major [B, T, H, D] (the projections' own layout, so no head
-// split or merge is needed); the cache is [B, H, capacity, D] with `length + T` rows filled.
+// split or merge is needed; q's token rows are qStride floats apart); the cache is [B, H, capacity, D] with `length + T` rows filled.
 // Query i sees keys j ≤ length + i, plus the additive mask (strides as attention_softmax).
 // scratch: at least length + T floats.
 EXPORT(attention_rows)
-void attention_rows(const float* q, const float* kc, const float* vc, float* out, float* scratch, int b, int t, int h, int d,
-                    int capacity, int length, float scale, const float* mask, int mb, int mh, int mq, int mk) {
+void attention_rows(const float* q, int qStride, const float* kc, const float* vc, float* out, float* scratch, int b, int t, int h,
+                    int d, int capacity, int length, float scale, const float* mask, int mb, int mh, int mq, int mk) {
   for (int bi = 0; bi < b; bi++)
     for (int ti = 0; ti < t; ti++)
       for (int hi = 0; hi < h; hi++) {
-        const float* qi = q + (((long)bi * t + ti) * h + hi) * d;
+        const float* qi = q + ((long)bi * t + ti) * qStride + (long)hi * d;
         float* oi = out + (((long)bi * t + ti) * h + hi) * d;
         const float* keys = kc + ((long)bi * h + hi) * capacity * d;
         const float* values = vc + ((long)bi * h + hi) * capacity * d;

@@ -84,6 +84,27 @@ export async function decoderKernels(backend: WasmBackend, gemm: Gemm): Promise<
   const mergeHeads = exported<Fn>(e, "merge_heads", FILE);
   const addInto = exported<Fn>(e, "add_into", FILE);
   const attentionRows = exported<Fn>(e, "attention_rows", FILE);
+  const copyColumns = exported<Fn>(e, "copy_columns", FILE);
+
+  // The fused q|k|v weight and bias of each layer, rebuilt when that layer's weights change
+  // (a weight update makes new tensors, so identity of the data ids says "unchanged").
+  const projections = new Map<number, { sources: object[]; weight: tf.TensorInfo; bias: tf.TensorInfo }>();
+  const fusedProjection = (wq: tf.TensorInfo, wk: tf.TensorInfo, wv: tf.TensorInfo, bq: tf.TensorInfo, bk: tf.TensorInfo, bv: tf.TensorInfo, layer: number, c: number) => {
+    const sources = [wq, wk, wv, bq, bk, bv].map((t) => t.dataId);
+    const cached = projections.get(layer);
+    if (cached && cached.sources.every((id, i) => id === sources[i])) return cached;
+    if (cached) {
+      backend.disposeData(cached.weight.dataId);
+      backend.disposeData(cached.bias.dataId);
+    }
+    const weight = backend.makeOutput([c, 3 * c], "float32");
+    const bias = backend.makeOutput([3 * c], "float32");
+    [wq, wk, wv].forEach((w, i) => copyColumns(at(w), at(weight), c, c, 3 * c, i * c));
+    [bq, bk, bv].forEach((v, i) => copyColumns(at(v), at(bias), 1, c, 3 * c, i * c));
+    const entry = { sources, weight, bias };
+    projections.set(layer, entry);
+    return entry;
+  };
   const at = (t: tf.TensorInfo) => addressOf(backend, t);
 
   const block: KernelFunc = ({ inputs, attrs }) => {
@@ -137,24 +158,24 @@ export async function decoderKernels(backend: WasmBackend, gemm: Gemm): Promise<
     const stats = temp([n, 2]);
     const hidden = temp([n, c]);
     layerNorm(at(x), at(get("g1")), at(get("b1")), at(hidden), at(stats), n, c, epsilon);
-    const projected = temp([n, c]);
+    // One projection for q|k|v: [N, C]·[C, 3C] (one gemm instead of three small ones).
+    const qkv = temp([n, 3 * c]);
+    const fused = fusedProjection(get("wq"), get("wk"), get("wv"), get("bq"), get("bk"), get("bv"), num("layer"), c);
+    gemm.batchMatMul({ batch: 1, m: n, n: 3 * c, k: c, a: at(hidden), strideA: 0, transposeA: false, b: at(fused.weight), strideB: 0, transposeB: false, out: at(qkv), bias: at(fused.bias) });
     // k and v go straight into the cache rows [length, length + t).
-    linear(hidden, n, c, c, "wk", "bk", projected);
-    splitHeads(at(projected), at(kCache), b, t, h, d, capacity, length);
-    linear(hidden, n, c, c, "wv", "bv", projected);
-    splitHeads(at(projected), at(vCache), b, t, h, d, capacity, length);
-    linear(hidden, n, c, c, "wq", "bq", projected);
+    splitHeads(at(qkv) + 4 * c, at(kCache), b, t, h, d, capacity, length, 3 * c);
+    splitHeads(at(qkv) + 8 * c, at(vCache), b, t, h, d, capacity, length, 3 * c);
     const [mb, mh, mq, mk] = mask ? maskStrides(mask.shape, [b, h, t, tk]) : [0, 0, 0, 0];
     const scale = 1 / Math.sqrt(d);
     const attended = temp([n, c]);
     if (t <= ROW_ATTENTION_MAX_TOKENS) {
       // Decode steps: matrix-vector products, row by row, in the token-major layout.
       const scratch = temp([tk]);
-      attentionRows(at(projected), at(kCache), at(vCache), at(attended), at(scratch), b, t, h, d, capacity, length, scale, mask ? at(mask) : 0, mb, mh, mq, mk);
+      attentionRows(at(qkv), 3 * c, at(kCache), at(vCache), at(attended), at(scratch), b, t, h, d, capacity, length, scale, mask ? at(mask) : 0, mb, mh, mq, mk);
     } else {
       // Prefill: per-head gemms over the cache.
       const heads = temp([b, h, t, d]);
-      splitHeads(at(projected), at(heads), b, t, h, d, t, 0);
+      splitHeads(at(qkv), at(heads), b, t, h, d, t, 0, 3 * c);
       const p = temp([b, h, t, tk]);
       gemm.batchMatMul({ batch: b * h, m: t, n: tk, k: d, a: at(heads), strideA: t * d, transposeA: false, b: at(kCache), strideB: capacity * d, transposeB: true, out: at(p) });
       softmax(at(p), b, h, t, tk, scale, mask ? at(mask) : 0, mb, mh, mq, mk, 1, length);
@@ -228,6 +249,6 @@ export function fusedDecoderBlock(x: tf.Tensor2D, weights: DecoderBlockWeights, 
     vCache,
   };
   if (mask) inputs.mask = mask;
-  const attrs = { batch: cache.batch, tokens: x.shape[0] / cache.batch, cacheLength: cache.length, epsilon };
+  const attrs = { batch: cache.batch, tokens: x.shape[0] / cache.batch, cacheLength: cache.length, epsilon, layer };
   return tf.engine().runKernel(DECODER_BLOCK_KERNEL, inputs, attrs) as tf.Tensor2D;
 }
