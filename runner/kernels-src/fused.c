@@ -121,27 +121,10 @@ static inline v128_t gelu4(v128_t x) {
   return wasm_f32x4_mul(wasm_f32x4_mul(x, wasm_f32x4_splat(0.5f)), wasm_f32x4_add(t, wasm_f32x4_splat(1.0f)));
 }
 
-// d/dx ½x(1+t) = ½(1+t) + ½x(1−t²)·k(1+3c·x²)
-static inline v128_t gelu_grad4(v128_t x, v128_t dy) {
-  v128_t t = gelu_tanh_arg(x);
-  v128_t half = wasm_f32x4_splat(0.5f), one = wasm_f32x4_splat(1.0f);
-  v128_t inner = wasm_f32x4_mul(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(x, x), wasm_f32x4_splat(3.0f * GELU_C)), one),
-                                wasm_f32x4_splat(GELU_K));
-  v128_t local = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_add(t, one), half),
-                                wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(x, half), wasm_f32x4_sub(one, wasm_f32x4_mul(t, t))), inner));
-  return wasm_f32x4_mul(dy, local);
-}
-
 EXPORT(gelu_fwd) void gelu_fwd(const float* x, float* y, int n) {
   int i = 0;
   for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, gelu4(wasm_v128_load(x + i)));
   if (i < n) store_tail(y + i, gelu4(load_tail(x + i, n - i)), n - i);
-}
-
-EXPORT(gelu_bwd) void gelu_bwd(const float* x, const float* dy, float* dx, int n) {
-  int i = 0;
-  for (; i + 4 <= n; i += 4) wasm_v128_store(dx + i, gelu_grad4(wasm_v128_load(x + i), wasm_v128_load(dy + i)));
-  if (i < n) store_tail(dx + i, gelu_grad4(load_tail(x + i, n - i), load_tail(dy + i, n - i)), n - i);
 }
 
 // ---- attention softmax ----------------------------------------------------------------
@@ -429,4 +412,40 @@ void attention_rows(const float* q, int qStride, const float* kc, const float* v
           oi[e] = acc * inv;
         }
       }
+}
+
+// GELU for training: also keeps t = tanh(k(x + c·x³)) so the backward pass needs no
+// second tanh (the most expensive part of both).
+EXPORT(gelu_fwd_keep) void gelu_fwd_keep(const float* x, float* y, float* tkeep, int n) {
+  v128_t half = wasm_f32x4_splat(0.5f), one = wasm_f32x4_splat(1.0f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    v128_t t = gelu_tanh_arg(xv);
+    wasm_v128_store(tkeep + i, t);
+    wasm_v128_store(y + i, wasm_f32x4_mul(wasm_f32x4_mul(xv, half), wasm_f32x4_add(t, one)));
+  }
+  if (i < n) {
+    v128_t xv = load_tail(x + i, n - i);
+    v128_t t = gelu_tanh_arg(xv);
+    store_tail(tkeep + i, t, n - i);
+    store_tail(y + i, wasm_f32x4_mul(wasm_f32x4_mul(xv, half), wasm_f32x4_add(t, one)), n - i);
+  }
+}
+
+// d/dx ½x(1+t) = ½(1+t) + ½x(1−t²)·k(1+3c·x²)
+static inline v128_t gelu_grad_kept4(v128_t x, v128_t t, v128_t dy) {
+  v128_t half = wasm_f32x4_splat(0.5f), one = wasm_f32x4_splat(1.0f);
+  v128_t inner = wasm_f32x4_mul(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(x, x), wasm_f32x4_splat(3.0f * GELU_C)), one),
+                                wasm_f32x4_splat(GELU_K));
+  v128_t local = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_add(t, one), half),
+                                wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(x, half), wasm_f32x4_sub(one, wasm_f32x4_mul(t, t))), inner));
+  return wasm_f32x4_mul(dy, local);
+}
+
+EXPORT(gelu_bwd_kept) void gelu_bwd_kept(const float* x, const float* t, const float* dy, float* dx, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4)
+    wasm_v128_store(dx + i, gelu_grad_kept4(wasm_v128_load(x + i), wasm_v128_load(t + i), wasm_v128_load(dy + i)));
+  if (i < n) store_tail(dx + i, gelu_grad_kept4(load_tail(x + i, n - i), load_tail(t + i, n - i), load_tail(dy + i, n - i)), n - i);
 }

@@ -56,8 +56,8 @@ export async function fusedKernels(backend: WasmBackend, gemm: Gemm): Promise<Ar
   type Fn = (...args: number[]) => void;
   const layerNormFwd = exported<Fn>(e, "layer_norm_fwd", FILE);
   const layerNormBwd = exported<Fn>(e, "layer_norm_bwd", FILE);
-  const geluFwd = exported<Fn>(e, "gelu_fwd", FILE);
-  const geluBwd = exported<Fn>(e, "gelu_bwd", FILE);
+  const geluFwd = exported<Fn>(e, "gelu_fwd_keep", FILE);
+  const geluBwd = exported<Fn>(e, "gelu_bwd_kept", FILE);
   const softmax = exported<Fn>(e, "attention_softmax", FILE);
   const softmaxBwd = exported<Fn>(e, "attention_softmax_bwd", FILE);
   const logprobsFwd = exported<Fn>(e, "token_logprobs_fwd", FILE);
@@ -84,16 +84,18 @@ export async function fusedKernels(backend: WasmBackend, gemm: Gemm): Promise<Ar
     layerNormBwd(at(input(inputs, "dy")), at(x), at(input(inputs, "stats")), at(input(inputs, "gain")), at(dx), at(dgain), at(dbias), size(x.shape) / c, c);
     return [dx, dgain, dbias];
   };
+  // Outputs y and the tanh term, which the backward pass reuses.
   const gelu: KernelFunc = ({ inputs }) => {
     const x = input(inputs, "x");
     const y = out([...x.shape]);
-    geluFwd(at(x), at(y), size(x.shape));
-    return y;
+    const t = out([...x.shape]);
+    geluFwd(at(x), at(y), at(t), size(x.shape));
+    return [y, t];
   };
   const geluGrad: KernelFunc = ({ inputs }) => {
     const x = input(inputs, "x");
     const dx = out([...x.shape]);
-    geluBwd(at(x), at(input(inputs, "dy")), at(dx), size(x.shape));
+    geluBwd(at(x), at(input(inputs, "t")), at(input(inputs, "dy")), at(dx), size(x.shape));
     return dx;
   };
   const attention: KernelFunc = ({ inputs, attrs }) => {
@@ -223,10 +225,11 @@ export function fusedGelu<T extends tf.Tensor>(x: T): T {
   }
   const op = custom((save, xs) => {
     if (!xs) throw new Error("fusedGelu: input");
-    save([xs]);
+    const outputs = run(FUSED_KERNELS.gelu, { x: xs });
+    save([xs, first(outputs, 1)]);
     return {
-      value: first(run(FUSED_KERNELS.gelu, { x: xs })),
-      gradFunc: (dy, saved) => run(FUSED_KERNELS.geluGrad, { x: first(saved), dy }),
+      value: first(outputs),
+      gradFunc: (dy, saved) => run(FUSED_KERNELS.geluGrad, { x: first(saved, 0), t: first(saved, 1), dy }),
     };
   });
   return op(x) as T;
