@@ -47,7 +47,19 @@ function isGemmExports(value: Record<string, unknown>): value is Record<string, 
   return typeof value.batch_matmul === "function" && typeof value.gemm_workspace_bytes === "function";
 }
 
-export async function loadGemm(backend: WasmBackend): Promise<Gemm> {
+const loaded = new WeakMap<WasmBackend, Promise<Gemm>>();
+
+/** The gemm for a backend; one instance and one workspace per backend, however often asked. */
+export function loadGemm(backend: WasmBackend): Promise<Gemm> {
+  let gemm = loaded.get(backend);
+  if (!gemm) {
+    gemm = instantiateGemm(backend);
+    loaded.set(backend, gemm);
+  }
+  return gemm;
+}
+
+async function instantiateGemm(backend: WasmBackend): Promise<Gemm> {
   const exports = await instantiateKernels(backend, "gemm.wasm");
   if (!isGemmExports(exports)) throw new Error("gemm.wasm does not export batch_matmul");
   // Packing buffers for the lifetime of the backend; freed never (one per process, < 1 MB).
