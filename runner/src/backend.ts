@@ -64,6 +64,7 @@ async function activate(name: BackendName): Promise<void> {
   const ok = await withQuietConsole(() => tf.setBackend(tfBackendOf(name)));
   if (!ok) throw new Error(`tf.setBackend("${tfBackendOf(name)}") failed to initialise`);
   await tf.ready();
+  if (name === "wasm") await (await import("./kernels/index")).installFastKernels();
 }
 
 /** The wasm loader prints several lines per failed attempt; a probe reports one reason instead. */

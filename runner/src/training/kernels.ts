@@ -4,6 +4,7 @@
 // kernel wasm lacks (UnsortedSegmentSum), and every extra op costs ~10–50 µs of dispatch.
 // Faster kernels (issue 8) replace the bodies here without touching the model.
 import * as tf from "@tensorflow/tfjs";
+import { fusedAttention, fusedGelu, fusedLayerNorm, fusedTokenLogprobs } from "../kernels/index";
 
 type Saver = (tensors: tf.Tensor[]) => void;
 
@@ -47,7 +48,7 @@ const linearOp = withGradient<tf.Tensor2D>((save, x, weight, bias) => {
     gradFunc: (dy, s) => {
       const xs = saved(s, 0) as tf.Tensor2D;
       const ws = saved(s, 1) as tf.Tensor2D;
-      return [matMul2d(dy, ws.transpose()), matMul2d(xs.transpose(), dy), dy.sum(0)];
+      return [tf.matMul(dy, ws, false, true), tf.matMul(xs, dy, true, false), dy.sum(0)];
     },
   };
 });
@@ -66,56 +67,14 @@ export function matMulConstant(x: tf.Tensor2D, constant: tf.Tensor2D, transposed
   return op(x);
 }
 
-const LAYER_NORM_EPSILON = 1e-5; // as torch.nn.LayerNorm
-
-const layerNormOp = withGradient<tf.Tensor2D>((save, x, gain, bias) => {
-  const { mean, variance } = tf.moments(x, -1, true);
-  const inverseStd = tf.rsqrt(tf.add(variance, LAYER_NORM_EPSILON));
-  const normalized = tf.mul(tf.sub(x, mean), inverseStd) as tf.Tensor2D;
-  save([normalized, inverseStd, gain as tf.Tensor]);
-  return {
-    value: tf.add(tf.mul(normalized, gain), bias as tf.Tensor) as tf.Tensor2D,
-    gradFunc: (dy, s) => {
-      const xHat = saved(s, 0);
-      const rstd = saved(s, 1);
-      const g = saved(s, 2);
-      const dxHat = tf.mul(dy, g);
-      const meanDxHat = tf.mean(dxHat, -1, true);
-      const meanDxHatXHat = tf.mean(tf.mul(dxHat, xHat), -1, true);
-      const dx = tf.mul(rstd, tf.sub(tf.sub(dxHat, meanDxHat), tf.mul(xHat, meanDxHatXHat)));
-      return [dx, tf.sum(tf.mul(dy, xHat), 0), tf.sum(dy, 0)];
-    },
-  };
-});
-
 /** Layer normalisation over the last axis of x [N, C]. */
 export function layerNorm(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor2D {
-  return layerNormOp(x, gain, bias);
+  return fusedLayerNorm(x, gain, bias);
 }
-
-const GELU_K = Math.sqrt(2 / Math.PI);
-const GELU_C = 0.044715;
-
-const geluOp = withGradient<tf.Tensor>((save, x) => {
-  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), GELU_C)), GELU_K);
-  const t = tf.tanh(inner);
-  save([x, t]);
-  return {
-    value: tf.mul(tf.mul(x, 0.5), tf.add(t, 1)),
-    gradFunc: (dy, s) => {
-      const xs = saved(s, 0);
-      const ts = saved(s, 1);
-      // d/dx ½x(1+t) = ½(1+t) + ½x(1−t²)·k(1+3c·x²)
-      const dInner = tf.mul(tf.add(tf.mul(tf.square(xs), 3 * GELU_C), 1), GELU_K);
-      const local = tf.add(tf.mul(tf.add(ts, 1), 0.5), tf.mul(tf.mul(tf.mul(xs, 0.5), tf.sub(1, tf.square(ts))), dInner));
-      return [tf.mul(dy, local)];
-    },
-  };
-});
 
 /** GELU, tanh approximation (GPT-2's). */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  return geluOp(x) as T;
+  return fusedGelu(x);
 }
 
 // Tensors a gradient needs must go through `save`: the forward pass runs in a tidy that
@@ -132,8 +91,7 @@ export function embed(ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D {
     return {
       value: tf.gather(t as tf.Tensor2D, ids),
       gradFunc: (dy, s) => {
-        const oneHotTransposed = oneHot(saved(s, 0) as tf.Tensor1D, vocabSize).transpose() as tf.Tensor2D; // [V, N]
-        return [matMul2d(oneHotTransposed, dy)];
+        return [tf.matMul(oneHot(saved(s, 0) as tf.Tensor1D, vocabSize), dy, true, false)];
       },
     };
   });
@@ -145,11 +103,11 @@ const unembedOp = withGradient<tf.Tensor2D>((save, x, table) => {
   const t2 = table as tf.Tensor2D;
   save([x2, t2]);
   return {
-    value: matMul2d(x2, t2.transpose()),
+    value: tf.matMul(x2, t2, false, true) as tf.Tensor2D,
     gradFunc: (dy, s) => {
       const xs = saved(s, 0) as tf.Tensor2D;
       const ts = saved(s, 1) as tf.Tensor2D;
-      return [matMul2d(dy, ts), matMul2d(dy.transpose(), xs)];
+      return [matMul2d(dy, ts), tf.matMul(dy, xs, true, false)];
     },
   };
 });
@@ -164,25 +122,7 @@ export function unembed(x: tf.Tensor2D, table: tf.Tensor2D): tf.Tensor2D {
  * (0 or a large negative number), broadcastable to [B, H, Tq, Tk].
  */
 export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor | undefined): tf.Tensor4D {
-  const scale = 1 / Math.sqrt(q.shape[3]);
-  const op = withGradient<tf.Tensor4D>((save, qs, ks, vs) => {
-    const scores = tf.mul(tf.matMul(qs, ks, false, true), scale);
-    const probabilities = tf.softmax(mask ? tf.add(scores, mask) : scores);
-    save([qs as tf.Tensor, ks as tf.Tensor, vs as tf.Tensor, probabilities]);
-    return {
-      value: tf.matMul(probabilities, vs) as tf.Tensor4D,
-      gradFunc: (dy, s) => {
-        const [q0, k0, v0, p] = [saved(s, 0), saved(s, 1), saved(s, 2), saved(s, 3)];
-        const dv = tf.matMul(p, dy, true, false);
-        const dp = tf.matMul(dy, v0, false, true);
-        const dScores = tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true)));
-        const dq = tf.mul(tf.matMul(dScores, k0), scale);
-        const dk = tf.mul(tf.matMul(dScores, q0, true, false), scale);
-        return [dq, dk, dv];
-      },
-    };
-  });
-  return op(q, k, v);
+  return fusedAttention(q, k, v, mask);
 }
 
 /**
@@ -190,19 +130,7 @@ export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: 
  * pretraining cross-entropy and for GRPO's per-token log-probabilities.
  */
 export function tokenLogprobs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
-  const op = withGradient<tf.Tensor1D>((save, l) => {
-    const targetsOneHot = oneHot(targets, logits.shape[1]); // [N, V]
-    const logNormalizer = tf.logSumExp(l, -1, true); // [N, 1]
-    save([l, logNormalizer, targetsOneHot]);
-    return {
-      value: tf.sub(tf.sum(tf.mul(l, targetsOneHot), -1), tf.reshape(logNormalizer, [-1])) as tf.Tensor1D,
-      gradFunc: (dy, s) => {
-        const probabilities = tf.exp(tf.sub(saved(s, 0), saved(s, 1)));
-        return [tf.mul(tf.expandDims(dy, 1), tf.sub(saved(s, 2), probabilities))];
-      },
-    };
-  });
-  return op(logits);
+  return fusedTokenLogprobs(logits, targets);
 }
 
 /** Entropy of softmax(logits) per row: [N, V] → [N]; for logging, no gradient. */

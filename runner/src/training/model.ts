@@ -7,6 +7,7 @@ import type { Rng } from "@transcend/tasks";
 import { headDim, MLP_RATIO, type ModelConfig, validateModelConfig } from "./config";
 import { attention, embed, gelu, layerNorm, linear, matMulConstant, unembed } from "./kernels";
 import { normalArray } from "./seeding";
+import { type DecodeCache, fusedDecoderBlock } from "../kernels/index";
 
 export interface LinearWeights {
   weight: tf.Variable<tf.Rank.R2>; // [in, out]: x·W, so the forward matmul needs no transpose
@@ -256,6 +257,8 @@ export interface ForwardOptions {
   mask?: tf.Tensor;
   /** When given, this step's keys and values are appended to it and attention reads all of it. */
   cache?: KvCache;
+  /** Inference with the fused decoder block (kernels installed, no RoPE): keys and values go here. */
+  decodeCache?: DecodeCache;
   /** Seed of this step's dropout masks; dropout runs only when given (training). */
   dropoutSeed?: number;
 }
@@ -346,7 +349,7 @@ function block(
 export function gptForward(gpt: Gpt, ids: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor3D {
   const { config, weights } = gpt;
   const [b, t] = ids.shape;
-  const offset = options.cache?.length ?? 0;
+  const offset = options.cache?.length ?? options.decodeCache?.length ?? 0;
   if (!options.positions && offset + t > config.contextLength)
     throw new Error(`sequence of ${offset + t} tokens exceeds the model's context of ${config.contextLength}`);
   const c = config.dModel;
@@ -376,9 +379,17 @@ export function gptForward(gpt: Gpt, ids: tf.Tensor2D, options: ForwardOptions =
   x = dropout(x, config.dropout, options.dropoutSeed);
 
   const mask = options.mask ?? causalMask(t, offset + t);
-  weights.blocks.forEach((blockWeights, layer) => {
-    x = block(x, blockWeights, layer, { b, t }, config, mask, rotary, options);
-  });
+  const decodeCache = options.decodeCache;
+  if (decodeCache) {
+    weights.blocks.forEach((blockWeights, layer) => {
+      x = fusedDecoderBlock(x, blockWeights, decodeCache, layer, mask);
+    });
+    decodeCache.length += t;
+  } else {
+    weights.blocks.forEach((blockWeights, layer) => {
+      x = block(x, blockWeights, layer, { b, t }, config, mask, rotary, options);
+    });
+  }
   if (options.cache) options.cache.length += t;
 
   const logits = unembed(layerNorm(x, weights.finalNorm.gain, weights.finalNorm.bias), weights.tokenEmbedding);

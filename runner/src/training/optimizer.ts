@@ -1,6 +1,7 @@
 // AdamW with decoupled weight decay and global-norm gradient clipping, written on plain
 // tf.Variables (tfjs ships Adam without decoupled decay). One `step` per optimizer update.
 import * as tf from "@tensorflow/tfjs";
+import { fusedAdamW } from "../kernels/index";
 
 export interface AdamWSettings {
   beta1: number;
@@ -62,6 +63,24 @@ export class AdamW {
     });
   }
 
+  applyFused(gradients: tf.Tensor[], hp: StepHyperparameters): tf.Scalar {
+    this.steps += 1;
+    const r = fusedAdamW(this.variables, gradients, this.firstMoments, this.secondMoments, {
+      ...this.settings,
+      learningRate: hp.learningRate,
+      weightDecay: hp.weightDecay,
+      decays: this.decays,
+      step: this.steps,
+      maxGradNorm: hp.gradClip,
+    });
+    this.variables.forEach((v, i) => {
+      v.assign(r.params[i] as tf.Tensor);
+      this.firstMoments[i]?.assign(r.firstMoments[i] as tf.Tensor);
+      this.secondMoments[i]?.assign(r.secondMoments[i] as tf.Tensor);
+    });
+    return r.gradNorm;
+  }
+
   dispose(): void {
     for (const t of [...this.firstMoments, ...this.secondMoments]) t.dispose();
   }
@@ -101,8 +120,7 @@ export function optimizerStep(
       if (!g) throw new Error(`no gradient for ${v.name}`);
       return g;
     });
-    const { clipped, norm } = clipByGlobalNorm(ordered, hp.gradClip);
-    optimizer.apply(clipped, hp);
+    const norm = optimizer.applyFused(ordered, hp);
     return tf.stack([value, norm, ...extras]);
   });
   const values = Array.from(summary.dataSync());

@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "@transcend/tasks";
 import { type Gpt, gptForward, KvCache, MASKED } from "./model";
+import { DecodeCache, fusedDecoderAvailable } from "../kernels/index";
 import { sampleCategorical } from "./seeding";
 
 export interface GenerateOptions {
@@ -63,7 +64,10 @@ function generateBatch(gpt: Gpt, prompts: readonly (readonly number[])[], option
     }
   }
 
-  const cache = new KvCache(gpt.config.layers);
+  const fused = fusedDecoderAvailable() && gpt.config.positionalEncoding !== "rope";
+  const cache = fused
+    ? new DecodeCache(gpt.config.layers, b, gpt.config.heads, padded + Math.max(...budget), gpt.config.dModel / gpt.config.heads)
+    : new KvCache(gpt.config.layers);
   try {
     let logits = forwardLast(gpt, cache, {
       ids: tf.tensor2d(ids, [b, padded], "int32"),
@@ -108,11 +112,11 @@ function generateBatch(gpt: Gpt, prompts: readonly (readonly number[])[], option
 /** Runs the new tokens through the model (extending the cache) and reads the last position's logits [B·V]. */
 function forwardLast(
   gpt: Gpt,
-  cache: KvCache,
+  cache: KvCache | DecodeCache,
   inputs: { ids: tf.Tensor2D; positions: tf.Tensor2D; mask: tf.Tensor4D },
 ): Float32Array {
   const last = tf.tidy(() => {
-    const logits = gptForward(gpt, inputs.ids, { positions: inputs.positions, mask: inputs.mask, cache }); // [B, T, V]
+    const logits = gptForward(gpt, inputs.ids, cache instanceof DecodeCache ? { positions: inputs.positions, mask: inputs.mask, decodeCache: cache } : { positions: inputs.positions, mask: inputs.mask, cache }); // [B, T, V]
     const [b, t, v] = logits.shape;
     return logits.slice([0, t - 1, 0], [b, 1, v]).reshape([b, v]); // [B, 1, V] → [B, V]
   });
