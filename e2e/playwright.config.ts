@@ -32,7 +32,8 @@ export default defineConfig({
   retries: 0,
   // Two cores are shared with other work; one browser at a time keeps timings honest.
   workers: 1,
-  reporter: [["list"]],
+  // Under CI a JSON report is also written; .ci/run prints one closing line from it.
+  reporter: process.env.CI ? [["list"], ["json", { outputFile: "../.reports/playwright.json" }]] : [["list"]],
   globalTeardown: "./global-teardown.ts",
   use: {
     baseURL,
