@@ -4,16 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../backend";
 import { collapseTranspose } from "./elementwise";
 import { installFastKernels, uninstallFastKernels } from "./index";
+import { randomTensors } from "./test-support";
 
-let seed = 7;
-function random(shape: number[], scale = 1): tf.Tensor {
-  const values = new Float32Array(shape.reduce((p, d) => p * d, 1));
-  for (let i = 0; i < values.length; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    values[i] = (seed / 2 ** 31 - 1) * scale;
-  }
-  return tf.tensor(values, shape);
-}
+const random = randomTensors(7);
 
 async function compare(f: () => tf.Tensor, tolerance: (stock: number) => number): Promise<void> {
   uninstallFastKernels();

@@ -4,16 +4,9 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../backend";
 import { fusedAttention, fusedGelu, fusedLayerNorm, fusedTokenLogprobs, installFastKernels, uninstallFastKernels } from "./index";
+import { randomTensors } from "./test-support";
 
-let seed = 11;
-function random(shape: number[], scale = 1): tf.Tensor {
-  const values = new Float32Array(shape.reduce((p, d) => p * d, 1));
-  for (let i = 0; i < values.length; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    values[i] = (seed / 2 ** 31 - 1) * scale;
-  }
-  return tf.tensor(values, shape);
-}
+const random = randomTensors(11);
 
 function expectClose(want: tf.Tensor, got: tf.Tensor, tolerance: number): void {
   expect(got.shape).toEqual(want.shape);
