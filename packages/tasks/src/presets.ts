@@ -89,7 +89,12 @@ const AXIS_WORDS: Record<OodAxis, string> = {
   depth: "more reasoning steps",
   length: "longer inputs",
   representation: "the same task written in tokens of another set",
-  composition: "combinations of operations seen only apart",
+  composition: "", // said per family below: what is composed differs
+};
+const COMPOSITION_WORDS: Record<TaskFamilyName, string> = {
+  "string-ops": "ordered pairs of operations seen only apart",
+  "graph-path": "paths that join two halves of the graph through its bridge, each half seen alone",
+  "mod-arith": "chains mixing operators seen only in separate chains",
 };
 const FAMILY_WORDS: Record<TaskFamilyName, string> = {
   "string-ops": "String operations",
@@ -102,7 +107,7 @@ function preset(family: TaskFamilyName, axis: OodAxis, overlap: Overlap, splits:
     slug: `${family}-${axis}-${overlap}`,
     name: `${FAMILY_WORDS[family]} · ${axis} · ${overlap} overlap`,
     description:
-      `OOD split: ${AXIS_WORDS[axis]}. ` +
+      `OOD split: ${axis === "composition" ? COMPOSITION_WORDS[family] : AXIS_WORDS[axis]}. ` +
       (overlap === "zero"
         ? "Pretraining sees only the ID split."
         : "5% of pretraining comes from the OOD split."),
