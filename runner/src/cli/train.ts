@@ -79,17 +79,32 @@ const PHASE_LABELS: Record<RunPhase, string> = {
   "evaluating-final": "evaluating GRPO ",
 };
 
+/** How progress is shown: bars on a terminal, a plain line every few seconds in a log file. */
+type ProgressMode = "bars" | "lines" | "off";
+
+// Often enough to see a long phase move in a log, rarely enough not to flood it.
+const LINE_INTERVAL_MS = 10_000;
+
 /** One progress bar per phase on stderr: steps/s, the phase's loss or reward, ETA. */
 class PhaseBars {
   private bar: cliProgress.SingleBar | undefined;
   private started = 0;
+  private phase: RunPhase | undefined;
+  private total = 0;
+  private unit = "steps";
+  private lastLine = 0;
 
-  constructor(private readonly enabled: boolean) {}
+  constructor(private readonly mode: ProgressMode) {}
 
   start(phase: RunPhase, total: number, unit: string): void {
     this.stop();
-    if (!this.enabled) return;
+    if (this.mode === "off") return;
     this.started = performance.now();
+    this.lastLine = this.started;
+    this.phase = phase;
+    this.total = total;
+    this.unit = unit;
+    if (this.mode === "lines") return;
     this.bar = new cliProgress.SingleBar(
       {
         format: `${PHASE_LABELS[phase]} |{bar}| {value}/{total} ${unit} | {speed} | {metric} | ETA {eta_formatted}`,
@@ -104,14 +119,22 @@ class PhaseBars {
   }
 
   update(value: number, metric: string, unit = "steps"): void {
-    if (!this.bar) return;
-    const seconds = (performance.now() - this.started) / 1000;
-    this.bar.update(value, { speed: seconds > 0 ? `${(value / seconds).toFixed(2)} ${unit}/s` : "", metric });
+    const now = performance.now();
+    const seconds = (now - this.started) / 1000;
+    const speed = seconds > 0 ? `${(value / seconds).toFixed(2)} ${unit}/s` : "";
+    if (this.bar) this.bar.update(value, { speed, metric });
+    else if (this.mode === "lines" && this.phase && now - this.lastLine >= LINE_INTERVAL_MS) {
+      this.lastLine = now;
+      const eta = value > 0 ? Math.round((seconds * (this.total - value)) / value) : undefined;
+      const label = PHASE_LABELS[this.phase].trim();
+      process.stderr.write(`${label}: ${value}/${this.total} ${this.unit} · ${speed} · ${metric}${eta === undefined ? "" : ` · ETA ${eta} s`}\n`);
+    }
   }
 
   stop(): void {
     this.bar?.stop();
     this.bar = undefined;
+    this.phase = undefined;
   }
 }
 
@@ -124,7 +147,7 @@ async function train(options: TrainOptions): Promise<void> {
   const outDir = path.resolve(options.out);
   await mkdir(outDir, { recursive: true });
 
-  const bars = new PhaseBars(!options.json && process.stderr.isTTY === true);
+  const bars = new PhaseBars(options.json ? "off" : process.stderr.isTTY === true ? "bars" : "lines");
   const log = (line: string) => {
     if (!options.json) process.stderr.write(`${line}\n`);
   };
