@@ -23,6 +23,11 @@ export interface SelectedBackend {
   engine: string;
   /** Threads the backend computes on (the wasm build tfjs ships runs one thread under Node). */
   threads: number;
+  /**
+   * Where matrix products run: on wasm, our kernels' OpenBLAS or SIMD path (results differ
+   * in the last bits between them, so it is recorded with every result).
+   */
+  matmul: string;
 }
 
 const require = createRequire(import.meta.url);
@@ -64,8 +69,16 @@ async function activate(name: BackendName): Promise<void> {
   const ok = await withQuietConsole(() => tf.setBackend(tfBackendOf(name)));
   if (!ok) throw new Error(`tf.setBackend("${tfBackendOf(name)}") failed to initialise`);
   await tf.ready();
-  if (name === "wasm") await (await import("./kernels/index")).installFastKernels();
+  if (name === "wasm") {
+    const report = await (await import("./kernels/index")).installFastKernels();
+    wasmMatmul = report.matmul;
+    wasmMatmulThreads = /openblas \((\d+) threads?\)/.exec(report.matmul)?.[1];
+  }
 }
+
+// What installFastKernels reported when the wasm backend was last activated.
+let wasmMatmul = "stock";
+let wasmMatmulThreads: string | undefined;
 
 /** The wasm loader prints several lines per failed attempt; a probe reports one reason instead. */
 async function withQuietConsole<T>(f: () => Promise<T>): Promise<T> {
@@ -84,13 +97,14 @@ async function withQuietConsole<T>(f: () => Promise<T>): Promise<T> {
 function describe(name: BackendName): SelectedBackend {
   switch (name) {
     case "tfjs-node-gpu":
-      return { name, engine: "tfjs-node-gpu", threads: 0 };
+      return { name, engine: "tfjs-node-gpu", threads: 0, matmul: "libtensorflow (CUDA)" };
     case "tfjs-node":
-      return { name, engine: "tfjs-node", threads: 0 };
+      return { name, engine: "tfjs-node", threads: 0, matmul: "libtensorflow" };
     case "wasm":
-      return { name, engine: "tfjs-wasm", threads: 1 };
+      // Everything but the matrix products runs on one thread; OpenBLAS puts those on more.
+      return { name, engine: "tfjs-wasm", threads: Number(wasmMatmulThreads ?? 1), matmul: wasmMatmul };
     case "cpu":
-      return { name, engine: "tfjs-cpu", threads: 1 };
+      return { name, engine: "tfjs-cpu", threads: 1, matmul: "stock" };
   }
 }
 

@@ -109,6 +109,6 @@ export function registerBenchCommand(program: Command): void {
         configs[name] = await benchConfig(config, steps);
         if (!options.json) process.stdout.write(`${name} ${JSON.stringify(configs[name])}\n`);
       }
-      if (options.json) process.stdout.write(`${JSON.stringify({ engine: backend.engine, threads: backend.threads, configs })}\n`);
+      if (options.json) process.stdout.write(`${JSON.stringify({ engine: backend.engine, threads: backend.threads, matmul: backend.matmul, configs })}\n`);
     });
 }

@@ -16,6 +16,7 @@ export function registerDoctorCommand(program: Command): void {
         selected: selected.name,
         engine: selected.engine,
         threads: selected.threads,
+        matmul: selected.matmul,
         backends,
         node: process.version,
         platform: `${process.platform}-${process.arch}`,
@@ -30,7 +31,12 @@ export function registerDoctorCommand(program: Command): void {
         const mark = probe.name === selected.name ? "→" : probe.loads ? "✓" : "✗";
         lines.push(`${mark} ${probe.name.padEnd(14)} ${probe.loads ? "loads" : `does not load: ${probe.reason ?? "unknown"}`}`);
       }
-      lines.push("", `training runs on ${selected.name} (${selected.engine}); choose another with --backend.`);
+      lines.push(
+        "",
+        `training runs on ${selected.name} (${selected.engine}), matrix products on ${selected.matmul}; choose another with --backend.`,
+      );
+      if (selected.name === "wasm" && !selected.matmul.startsWith("openblas") && process.platform === "linux")
+        lines.push("faster: install Debian's OpenBLAS (apt-get install libopenblas0-pthread) for native matrix products on every core.");
       process.stdout.write(`${lines.join("\n")}\n`);
     });
 }

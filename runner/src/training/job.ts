@@ -72,7 +72,7 @@ export interface SplitResult {
 
 export interface RunResults {
   format: typeof RESULTS_FORMAT;
-  engine: { version: string; backend: BackendName; label: string; threads: number };
+  engine: { version: string; backend: BackendName; label: string; threads: number; matmul: string };
   variant: TaskVariant;
   recipe: Recipe;
   seed: number;
@@ -214,7 +214,7 @@ export async function runTrainingJob(job: TrainingJob): Promise<RunResults> {
     timings.total = secondsSince(started);
     return {
       format: RESULTS_FORMAT,
-      engine: { version: ENGINE_VERSION, backend: backend.name, label: backend.engine, threads: backend.threads },
+      engine: { version: ENGINE_VERSION, backend: backend.name, label: backend.engine, threads: backend.threads, matmul: backend.matmul },
       variant: job.variant,
       recipe,
       seed,
