@@ -38,8 +38,7 @@ describe("runner ⇄ server frames", () => {
       expect(decoded.ok, JSON.stringify(decoded)).toBe(true);
     }
     // The hello's defaults are filled in on receive.
-    const [helloFrame] = frames;
-    const hello = decodeRunnerMessage(encodeRunnerMessage(helloFrame));
+    const hello = decodeRunnerMessage(encodeRunnerMessage(frames[0] as RunnerToServer));
     expect(hello.ok && hello.message.type === "hello" && hello.message.activeAttempts).toEqual([]);
   });
 
