@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { registerBenchCommand } from "./cli/bench";
 import { registerDoctorCommand } from "./cli/doctor";
+import { registerRegisterCommand } from "./cli/register";
 import { registerStartCommand } from "./cli/start";
 import { registerTasksCommand } from "./cli/tasks";
 import { registerTrainCommand } from "./cli/train";
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .description("Pretrain, GRPO-train and evaluate small transformers for Transcend.")
     .showHelpAfterError();
   registerDoctorCommand(program);
+  registerRegisterCommand(program);
   registerStartCommand(program);
   registerTasksCommand(program);
   registerTrainCommand(program);

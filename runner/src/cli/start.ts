@@ -4,11 +4,13 @@ import type { Command } from "commander";
 import { detectCapabilities, runnerVersion } from "../connection/capabilities";
 import { ConnectionRefusedError, RunnerConnection } from "../connection/runner-connection";
 import { runnerSocketUrl } from "../connection/server-url";
+import { configDir, loadCredential } from "../config";
 import { UserError } from "../errors";
 
 interface StartOptions {
-  server: string;
+  server?: string;
   name?: string;
+  config?: string;
 }
 
 const MAX_NAME_LENGTH = 100;
@@ -17,26 +19,32 @@ export function registerStartCommand(program: Command): void {
   program
     .command("start")
     .description("connect to a Transcend server and run the work it assigns (Ctrl-C stops)")
-    .requiredOption("--server <url>", "the server's address, e.g. http://localhost:3000")
-    .option("--name <name>", "a name for this runner, shown on the server")
+    .option("--server <url>", "the server's address (default: the one this runner was registered with)")
+    .option("--name <name>", "a name for this runner, shown on the server (default: the registered name)")
+    .option("--config <dir>", "where `register` stored the credential (default: $XDG_CONFIG_HOME/transcend-runner)")
     .action(async (options: StartOptions) => {
       await startRunner(options);
     });
 }
 
 async function startRunner(options: StartOptions): Promise<void> {
-  const url = runnerSocketUrl(options.server);
-  const name = options.name?.trim();
+  const stored = await loadCredential(configDir(options.config));
+  const server = options.server ?? stored?.server;
+  if (server === undefined) throw new UserError("no server to connect to: register this runner first (transcend-runner register --server URL --token T --name N)");
+  const url = runnerSocketUrl(server);
+  const name = options.name?.trim() ?? stored?.name;
   if (name !== undefined && (name.length === 0 || name.length > MAX_NAME_LENGTH)) {
     throw new UserError(`--name must be 1 to ${MAX_NAME_LENGTH} characters`);
   }
   const capabilities = await detectCapabilities();
   const log = (line: string) => console.log(`transcend-runner: ${line}`);
+  if (!stored) log(`no credential in ${configDir(options.config)}: connecting unregistered (register this runner if the server refuses it)`);
   log(`${capabilities.backend} backend on ${capabilities.device} (${capabilities.cores} cores); connecting to ${url.href}`);
 
   const connection = new RunnerConnection({
     url,
     hello: { runnerVersion: runnerVersion(), name, capabilities },
+    credential: stored?.credential,
     log,
   });
 
@@ -55,6 +63,7 @@ async function startRunner(options: StartOptions): Promise<void> {
     log("stopped");
   } catch (error) {
     if (error instanceof ConnectionRefusedError) {
+      if (error.reason === "unauthorized") throw new UserError(error.message);
       throw new UserError(`the server refused this runner (${error.reason}): ${error.message}`);
     }
     throw error;

@@ -20,9 +20,19 @@ const welcome: Behaviour = (socket) =>
   socket.send(encodeServerMessage({ type: "welcome", protocolVersion: PROTOCOL_VERSION, serverVersion: "test", connectionId: "c1" }));
 
 /** A loopback gateway stand-in; `port` lets a restarted one take the same address. */
-async function startGateway(behaviour: Behaviour, port = 0) {
+async function startGateway(behaviour: Behaviour, port = 0, requiredCredential?: string) {
   const http: Server = createServer();
-  const wss = new WebSocketServer({ server: http, path: RUNNER_SOCKET_PATH });
+  const authorizations: Array<string | undefined> = [];
+  const wss = new WebSocketServer({
+    server: http,
+    path: RUNNER_SOCKET_PATH,
+    // Like the real gateway: the credential is checked at the upgrade, 401 before any socket.
+    verifyClient: (info, done) => {
+      authorizations.push(info.req.headers.authorization);
+      if (requiredCredential === undefined || info.req.headers.authorization === `Bearer ${requiredCredential}`) done(true);
+      else done(false, 401, "Unauthorized");
+    },
+  });
   const hellos: RunnerToServer[] = [];
   const closes: number[] = [];
   wss.on("connection", (socket) => {
@@ -41,6 +51,7 @@ async function startGateway(behaviour: Behaviour, port = 0) {
     url: new URL(`ws://127.0.0.1:${actualPort}${RUNNER_SOCKET_PATH}`),
     hellos,
     closes,
+    authorizations,
     sockets: () => [...wss.clients],
     async stop() {
       for (const client of wss.clients) client.close(CLOSE_CODES.goingAway, "server shutting down");
@@ -74,18 +85,18 @@ afterEach(async () => {
 });
 
 describe("RunnerConnection", () => {
-  it("says hello, goes idle on welcome, and on stop() closes with 1000 and resolves", async () => {
+  it("says hello, is connected on welcome, and on stop() closes with 1000 and resolves", async () => {
     const gateway = await startGateway(welcome);
     cleanups.push(() => gateway.stop());
     const states: ConnectionStateName[] = [];
     const connection = new RunnerConnection({ url: gateway.url, hello });
     connection.onStateChange((state) => states.push(state.name));
     const running = connection.run();
-    await waitForState(connection, "idle");
-    expect(gateway.hellos).toEqual([{ type: "hello", protocolVersion: PROTOCOL_VERSION, ...hello }]);
+    await waitForState(connection, "connected");
+    expect(gateway.hellos).toEqual([{ type: "hello", protocolVersion: PROTOCOL_VERSION, ...hello, activeAttempts: [] }]);
     connection.stop();
     await running;
-    expect(states).toEqual(["connecting", "idle", "draining", "stopped"]);
+    expect(states).toEqual(["connecting", "connected", "draining", "stopped"]);
     await expect.poll(() => gateway.closes).toEqual([CLOSE_CODES.normal]);
   });
 
@@ -95,7 +106,7 @@ describe("RunnerConnection", () => {
     const connection = new RunnerConnection({ url: first.url, hello, log: (line) => lines.push(line), delayMs: () => 50 });
     cleanups.push(() => connection.stop());
     const running = connection.run();
-    await waitForState(connection, "idle");
+    await waitForState(connection, "connected");
 
     await first.stop();
     await waitForState(connection, "connecting");
@@ -107,7 +118,7 @@ describe("RunnerConnection", () => {
 
     const second = await startGateway(welcome, first.port);
     cleanups.push(() => second.stop());
-    await waitForState(connection, "idle");
+    await waitForState(connection, "connected");
     expect(second.hellos).toHaveLength(1);
     expect(lines.some((line) => line.includes("the server is restarting or stopping"))).toBe(true);
     connection.stop();
@@ -128,13 +139,39 @@ describe("RunnerConnection", () => {
     expect(connection.state.name).toBe("stopped");
   });
 
+  it("sends the credential at the upgrade as a Bearer token", async () => {
+    const gateway = await startGateway(welcome, 0, "c".repeat(43));
+    cleanups.push(() => gateway.stop());
+    const connection = new RunnerConnection({ url: gateway.url, hello, credential: "c".repeat(43) });
+    const running = connection.run();
+    await waitForState(connection, "connected");
+    expect(gateway.authorizations).toEqual([`Bearer ${"c".repeat(43)}`]);
+    connection.stop();
+    await running;
+  });
+
+  it("treats 401 at the upgrade as fatal: the credential was refused, register again", async () => {
+    const gateway = await startGateway(welcome, 0, "right-credential-0123456789");
+    cleanups.push(() => gateway.stop());
+    const connection = new RunnerConnection({ url: gateway.url, hello, credential: "wrong-credential-0123456789", delayMs: () => 10 });
+    const outcome = connection.run();
+    await expect(outcome).rejects.toMatchObject({
+      name: "ConnectionRefusedError",
+      reason: "unauthorized",
+      message: "this runner's credential was refused: register it again (transcend-runner register)",
+    });
+    // One attempt only: retrying a refused credential cannot help.
+    expect(gateway.authorizations).toHaveLength(1);
+    expect(gateway.hellos).toHaveLength(0);
+  });
+
   it("stays connecting while the server has not welcomed it; stop() then ends at once", async () => {
     const gateway = await startGateway(() => {});
     cleanups.push(() => gateway.stop());
     const connection = new RunnerConnection({ url: gateway.url, hello, delayMs: () => 60_000 });
     const running = connection.run();
     await expect.poll(() => gateway.hellos.length).toBe(1);
-    // Silence from the server: the runner stays connecting (not idle) until the welcome timeout.
+    // Silence from the server: the runner stays connecting (not connected) until the welcome timeout.
     expect(connection.state.name).toBe("connecting");
     connection.stop();
     await running;

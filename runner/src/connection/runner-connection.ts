@@ -1,14 +1,16 @@
 // The runner's connection to its server, as an explicit state machine:
 //
-//   connecting ──welcome──▶ idle ──stop()──▶ draining ──▶ stopped
+//   connecting ──welcome──▶ connected ──stop()──▶ draining ──▶ stopped
 //       ▲  │                  │
 //       │  └── unreachable ───┤ (server went away: back to connecting, after a backoff)
 //       └─────────────────────┘
 //
-// Errors are classed: a refusal (close code 4000–4999, e.g. protocol_mismatch) is fatal
-// — run() rejects with the server's message, since retrying cannot fix it; anything else
-// (refused TCP connection, server restart, silence) is transient and retried with
-// capped, jittered exponential backoff. The fleet issue adds `busy` between idle and draining.
+// Errors are classed: a refusal (close code 4000–4999, e.g. protocol_mismatch, or HTTP 401
+// at the upgrade: the credential was refused) is fatal — run() rejects with the server's
+// message, since retrying cannot fix it; anything else (refused TCP connection, server
+// restart, silence) is transient and retried with capped, jittered exponential backoff.
+// This is the transport only: the daemon (../daemon) owns the idle/busy/draining states
+// of the runner itself and reads every frame through `onMessage`.
 import { WebSocket, type RawData } from "ws";
 import {
   CLOSE_CODES,
@@ -17,8 +19,10 @@ import {
   decodeServerMessage,
   encodeRunnerMessage,
   isFatalCloseCode,
+  RUNNER_AUTH_SCHEME,
   type HelloMessage,
   type RunnerToServer,
+  type ServerToRunnerMessage,
 } from "@transcend/protocol";
 import { reconnectDelayMs } from "./backoff";
 
@@ -36,14 +40,14 @@ export const CLOSE_GRACE_MS = 2_000;
 
 export type ConnectionState =
   | { name: "connecting"; attempt: number }
-  | { name: "idle"; connectionId: string; serverVersion: string }
+  | { name: "connected"; connectionId: string; serverVersion: string; heartbeatIntervalMs: number }
   | { name: "draining" }
   | { name: "stopped" };
 export type ConnectionStateName = ConnectionState["name"];
 
 const ALLOWED_TRANSITIONS: Record<ConnectionStateName, readonly ConnectionStateName[]> = {
-  connecting: ["connecting", "idle", "draining", "stopped"],
-  idle: ["connecting", "draining", "stopped"],
+  connecting: ["connecting", "connected", "draining", "stopped"],
+  connected: ["connecting", "draining", "stopped"],
   draining: ["stopped"],
   stopped: [],
 };
@@ -59,9 +63,16 @@ export class ConnectionRefusedError extends Error {
   }
 }
 
+type HelloBody = Omit<HelloMessage, "type" | "protocolVersion">;
+
 export interface RunnerConnectionOptions {
   url: URL;
-  hello: Omit<HelloMessage, "type" | "protocolVersion">;
+  /** The hello, or a function giving it at each connect (its activeAttempts change between connects). */
+  hello: HelloBody | (() => HelloBody);
+  /** The runner credential from `register`, sent at the upgrade as `Authorization: Bearer …`. */
+  credential?: string;
+  /** Every valid frame from the server, welcome and error included, after the connection has handled it. */
+  onMessage?: (message: ServerToRunnerMessage) => void;
   /** The version announced in the hello; tests use another value to play an outdated runner. */
   protocolVersion?: number;
   /** One line per event a person running the daemon should see. */
@@ -95,6 +106,22 @@ export class RunnerConnection {
 
   get state(): ConnectionState {
     return this.current;
+  }
+
+  /** True between a welcome and the end of that socket: frames sent now reach the server's handler. */
+  get connected(): boolean {
+    return this.current.name === "connected" && this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  /**
+   * Sends one frame on the current socket if the server has welcomed it; false when
+   * there is none (the caller keeps what must not be lost and re-sends after the next welcome).
+   */
+  send(message: RunnerToServer): boolean {
+    const socket = this.socket;
+    if (!socket || !this.connected) return false;
+    this.sendOn(socket, message);
+    return true;
   }
 
   onStateChange(listener: (state: ConnectionState) => void): () => void {
@@ -171,7 +198,9 @@ export class RunnerConnection {
 
   private connectOnce(): Promise<AttemptOutcome> {
     return new Promise((resolve) => {
-      const socket = new WebSocket(this.options.url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: CONNECT_TIMEOUT_MS });
+      const headers: Record<string, string> = {};
+      if (this.options.credential) headers.authorization = `${RUNNER_AUTH_SCHEME} ${this.options.credential}`;
+      const socket = new WebSocket(this.options.url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: CONNECT_TIMEOUT_MS, headers });
       this.socket = socket;
       let opened = false;
       let welcomed = false;
@@ -191,7 +220,8 @@ export class RunnerConnection {
       socket.on("open", () => {
         opened = true;
         heardFromServer();
-        this.send(socket, { type: "hello", protocolVersion: this.options.protocolVersion ?? PROTOCOL_VERSION, ...this.options.hello });
+        const hello = typeof this.options.hello === "function" ? this.options.hello() : this.options.hello;
+        this.sendOn(socket, { type: "hello", protocolVersion: this.options.protocolVersion ?? PROTOCOL_VERSION, ...hello });
         welcomeTimer = setTimeout(() => {
           lastError = `no welcome within ${WELCOME_TIMEOUT_MS / 1000} s of the hello`;
           socket.terminate();
@@ -214,23 +244,40 @@ export class RunnerConnection {
             // A welcome racing a Ctrl-C changes nothing: the runner is already draining.
             if (this.stopRequested) return;
             welcomed = true;
-            this.transition({ name: "idle", connectionId: message.connectionId, serverVersion: message.serverVersion });
+            this.transition({
+              name: "connected",
+              connectionId: message.connectionId,
+              serverVersion: message.serverVersion,
+              heartbeatIntervalMs: message.heartbeatIntervalMs,
+            });
             this.log(`connected to ${this.options.url.origin} (server ${message.serverVersion}); waiting for runs`);
-            return;
+            break;
           case "error":
-            // The close frame that follows decides whether this is fatal; keep the words for it.
-            refusal = { reason: message.reason, message: message.message };
-            return;
+            // An error about one attempt refuses that message only; any other comes before a
+            // close whose code decides whether it is fatal: keep the words for it.
+            if (message.runId === undefined) refusal = { reason: message.reason, message: message.message };
+            break;
+          default:
+            // Run-scoped frames mean nothing before a welcome or after a stop.
+            if (!welcomed || this.stopRequested) return;
         }
+        this.options.onMessage?.(message);
       });
       socket.on("error", (error) => {
         lastError = describeSocketError(error);
+        // 401 at the upgrade: the gateway refused the credential before any socket opened.
+        if (/Unexpected server response: 401\b/.test(error.message)) {
+          refusal = this.options.credential
+            ? { reason: "unauthorized", message: "this runner's credential was refused: register it again (transcend-runner register)" }
+            : { reason: "unauthorized", message: "this server only accepts registered runners: run transcend-runner register first" };
+        }
       });
       socket.on("close", (code: number, reasonBuffer: Buffer) => {
         clearTimeout(welcomeTimer);
         clearTimeout(silenceTimer);
         this.socket = undefined;
         if (this.stopRequested) return resolve({ kind: "stopped" });
+        if (!opened && refusal?.reason === "unauthorized") return resolve({ kind: "refused", ...refusal });
         if (isFatalCloseCode(code)) {
           const reason = refusal?.reason ?? (reasonBuffer.toString("utf8") || `close code ${code}`);
           return resolve({ kind: "refused", reason, message: refusal?.message ?? `the server closed the connection (${reason})` });
@@ -245,7 +292,7 @@ export class RunnerConnection {
     });
   }
 
-  private send(socket: WebSocket, message: RunnerToServer): void {
+  private sendOn(socket: WebSocket, message: RunnerToServer): void {
     if (socket.readyState === WebSocket.OPEN) socket.send(encodeRunnerMessage(message));
   }
 }

@@ -26,3 +26,23 @@ export function runnerSocketUrl(server: string): URL {
   url.pathname = path.endsWith(RUNNER_SOCKET_PATH) ? path : `${path}${RUNNER_SOCKET_PATH}`;
   return url;
 }
+
+/**
+ * The HTTP base of a server (no trailing slash) from what a person types after --server,
+ * for the registration and artifact endpoints: ws(s) becomes http(s), and a pasted
+ * gateway address loses its /api/runner.
+ */
+export function serverHttpBase(server: string): URL {
+  const url = runnerSocketUrl(server);
+  url.protocol = url.protocol === "wss:" ? "https:" : "http:";
+  url.pathname = url.pathname.slice(0, -RUNNER_SOCKET_PATH.length);
+  url.search = "";
+  return url;
+}
+
+/** `${base}${path}` where path starts with "/", keeping any prefix the base has. */
+export function serverEndpoint(server: string, pathname: string): URL {
+  const url = serverHttpBase(server);
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}${pathname}`;
+  return url;
+}
