@@ -1,0 +1,110 @@
+// Test fixtures for grading, statistics and the leaderboard: a user, a preset task variant,
+// a small recipe, runs, and an honest runner that answers through the real grader.
+import { randomUUID } from "node:crypto";
+import { eq } from "drizzle-orm";
+import type { Db } from "@transcend/db";
+import { createRecipe, createTaskVariant } from "@transcend/db";
+import { runs, users, type EvaluatedModel } from "@transcend/db/schema";
+import { recipeSchema, type RecipeInput } from "@transcend/protocol";
+import { findPreset } from "@transcend/tasks";
+import { evaluationSet, recordCompletions, referenceCompletions, type CompletionEntry } from "../server/services/grading";
+
+export const TEST_EVALUATION = { itemsPerSplit: 8, samplesPerItem: 4, kValues: [1, 2, 4], maxNewTokens: 128 };
+
+export async function createUser(db: Db, name = "user"): Promise<string> {
+  const id = `${name}-${randomUUID().slice(0, 8)}`;
+  await db.insert(users).values({ id, name, email: `${id}@example.com` });
+  return id;
+}
+
+/** A copy of a preset variant under a fresh slug, owned by `ownerId`. */
+export async function createVariant(db: Db, ownerId: string, preset = "string-ops-depth-zero", slug?: string) {
+  const variant = findPreset(preset);
+  if (variant === undefined) throw new Error(`no preset ${preset}`);
+  return createTaskVariant(db, { ownerId, spec: { ...variant, slug: slug ?? `${preset}-${randomUUID().slice(0, 8)}` } });
+}
+
+export async function createTestRecipe(db: Db, ownerId: string, overrides: RecipeInput = {}, slug?: string) {
+  const recipe = recipeSchema.parse({ evaluation: TEST_EVALUATION, ...overrides });
+  return createRecipe(db, { ownerId, spec: { ...recipe, slug: slug ?? `recipe-${randomUUID().slice(0, 8)}` } });
+}
+
+/** A run in its first attempt, evaluating. */
+export async function createRun(
+  db: Db,
+  input: { variantId: string; recipeId: string; submitterId: string; seed?: number; reproducesRunId?: string },
+) {
+  const [run] = await db
+    .insert(runs)
+    .values({
+      variantId: input.variantId,
+      recipeId: input.recipeId,
+      submitterId: input.submitterId,
+      seed: input.seed ?? 1,
+      reproducesRunId: input.reproducesRunId,
+      state: "evaluating_base",
+      attempt: 1,
+    })
+    .returning();
+  if (run === undefined) throw new Error("run not inserted");
+  return run;
+}
+
+export async function markGraded(db: Db, runId: string): Promise<void> {
+  await db.update(runs).set({ state: "graded", finishedAt: new Date() }).where(eq(runs.id, runId));
+}
+
+/**
+ * How an honest runner's model does on one item: `greedy` whether its greedy completion is
+ * right, `correct` how many of the n samples are. Items are numbered in evaluation-set order.
+ */
+export type Skill = (index: number) => { greedy: boolean; correct: number };
+
+/** A completion that is well formed and wrong for any string-ops, graph or mod-arith prompt. */
+export const WRONG_COMPLETION = ["<answer>", "<eos>"];
+
+/**
+ * Asks for one split's items and answers them through the grader as a runner would, in
+ * chunks of `chunk` entries, using the server's reference answers where `skill` says the
+ * model is right. Returns what the grader said after the last chunk.
+ */
+export async function answerSplit(
+  db: Db,
+  ref: { runId: string; attempt: number; model: EvaluatedModel; split: string },
+  skill: Skill,
+  chunk = 7,
+): Promise<{ splitGraded: boolean; ids: string[] }> {
+  const set = await evaluationSet(db, ref);
+  const answers = await referenceCompletions(db, ref);
+  const entries: CompletionEntry[] = [];
+  set.items.forEach((item, index) => {
+    const right = answers.get(item.id);
+    if (right === undefined) throw new Error("no reference");
+    const { greedy, correct } = skill(index);
+    entries.push({ itemId: item.id, sample: 0, tokens: greedy ? right : WRONG_COMPLETION });
+    for (let sample = 1; sample <= set.samplesPerItem; sample++) {
+      entries.push({ itemId: item.id, sample, tokens: sample <= correct ? right : WRONG_COMPLETION });
+    }
+  });
+  let last = { splitGraded: false };
+  for (let start = 0; start < entries.length; start += chunk) {
+    last = await recordCompletions(db, { ...ref, entries: entries.slice(start, start + chunk) });
+  }
+  return { splitGraded: last.splitGraded, ids: set.items.map((item) => item.id) };
+}
+
+/** Answers every evaluated split of both models; `skills[model][split]` defaults to all wrong. */
+export async function answerAll(
+  db: Db,
+  run: { id: string; attempt: number },
+  splits: readonly string[],
+  skills: Partial<Record<EvaluatedModel, Record<string, Skill>>>,
+): Promise<void> {
+  for (const model of ["base", "grpo"] as const) {
+    for (const split of splits) {
+      const skill = skills[model]?.[split] ?? (() => ({ greedy: false, correct: 0 }));
+      const { splitGraded } = await answerSplit(db, { runId: run.id, attempt: run.attempt, model, split }, skill);
+      if (!splitGraded) throw new Error(`${model}/${split} not graded`);
+    }
+  }
+}
