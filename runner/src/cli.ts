@@ -4,6 +4,7 @@ import { registerBenchCommand } from "./cli/bench";
 import { registerDoctorCommand } from "./cli/doctor";
 import { registerRegisterCommand } from "./cli/register";
 import { registerStartCommand } from "./cli/start";
+import { registerReproduceCommand } from "./cli/reproduce";
 import { registerTasksCommand } from "./cli/tasks";
 import { registerTrainCommand } from "./cli/train";
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerTasksCommand(program);
   registerTrainCommand(program);
   registerBenchCommand(program);
+  registerReproduceCommand(program);
   return program;
 }
 

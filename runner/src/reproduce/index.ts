@@ -1,0 +1,93 @@
+// The reproduction study (issue #9): run every preset of the paper's four axes at zero and
+// partial overlap over N seeds, then write DIR/report.md, DIR/summary.json and the figures.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { isDeepStrictEqual } from "node:util";
+import type { Recipe } from "@transcend/protocol";
+import type { BackendName } from "../backend";
+import { UserError } from "../errors";
+import type { StudyRun } from "./aggregate";
+import { type ExecuteSummary, executeStudy, readFinishedRun } from "./execute";
+import { type StudySummary, writeReport } from "./report";
+import { planStudy, type Scale, type StudyPlan } from "./study";
+
+export { planStudy, studyRecipe, SCALES, isScale, type Scale } from "./study";
+
+export interface ReproduceOptions {
+  outDir: string;
+  scale: Scale;
+  seeds: number;
+  /** Only these presets (slugs); default: all eight. For tests and partial studies. */
+  presets?: readonly string[];
+  /** Replaces the scale's recipe (tests cut steps further with it). */
+  recipe?: Recipe;
+  backend?: BackendName | "auto";
+  originCacheDir?: string | false;
+  signal?: AbortSignal;
+  log: (line: string) => void;
+}
+
+export interface ReproduceOutcome {
+  plan: StudyPlan;
+  execution: ExecuteSummary;
+  summary: StudySummary;
+}
+
+const STUDY_FILE = "study.json";
+
+/**
+ * One DIR holds one recipe's study: resuming with another scale would mix runs of two
+ * recipes in one report, so it is refused rather than silently redone.
+ */
+async function claimStudyDir(plan: StudyPlan, outDir: string): Promise<void> {
+  const file = path.join(outDir, STUDY_FILE);
+  let existing: { scale?: string; recipe?: unknown } | undefined;
+  try {
+    existing = JSON.parse(await readFile(file, "utf8")) as { scale?: string; recipe?: unknown };
+  } catch {
+    existing = undefined;
+  }
+  if (existing && !isDeepStrictEqual(existing.recipe, plan.recipe))
+    throw new UserError(
+      `${outDir} holds a study made with another recipe (scale ${existing.scale ?? "?"}); choose another --out or delete ${file}`,
+    );
+  await writeFile(file, `${JSON.stringify({ scale: plan.scale, recipe: plan.recipe }, null, 2)}\n`);
+}
+
+export async function readStudyRuns(plan: StudyPlan): Promise<StudyRun[]> {
+  const runs: StudyRun[] = [];
+  for (const run of plan.runs) {
+    const results = await readFinishedRun(run, plan.recipe);
+    if (results) runs.push({ slug: run.preset.slug, axis: run.preset.axis, overlap: run.preset.overlap, seed: run.seed, results });
+  }
+  return runs;
+}
+
+export async function reproduce(options: ReproduceOptions): Promise<ReproduceOutcome> {
+  const outDir = path.resolve(options.outDir);
+  let plan: StudyPlan;
+  try {
+    plan = planStudy({ outDir, scale: options.scale, seeds: options.seeds, presets: options.presets, recipe: options.recipe });
+  } catch (error) {
+    if (error instanceof RangeError) throw new UserError(error.message);
+    throw error;
+  }
+  await mkdir(outDir, { recursive: true });
+  await claimStudyDir(plan, outDir);
+  options.log(
+    `reproduce: ${plan.presets.length} task variants × ${plan.seeds.length} seeds = ${plan.runs.length} runs at scale ${plan.scale} → ${outDir}`,
+  );
+  const execution = await executeStudy(plan, {
+    backend: options.backend,
+    originCacheDir: options.originCacheDir,
+    signal: options.signal,
+    log: options.log,
+  });
+  const runs = await readStudyRuns(plan);
+  const summary = await writeReport(plan, runs, outDir);
+  options.log(
+    `reproduce: ${execution.ran} ran, ${execution.skipped} skipped, ${execution.failed.length} failed in ${Math.round(execution.seconds)} s; ` +
+      `wrote ${path.join(outDir, "report.md")}`,
+  );
+  return { plan, execution, summary };
+}

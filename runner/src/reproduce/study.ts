@@ -1,0 +1,118 @@
+// What the reproduction study runs: every axis of the paper at zero and partial pretraining
+// overlap, the `paper` recipe scaled to the machine, N seeds. One family for all four axes,
+// string-ops: the paper's own setting ("operations with fixed-length strings"), so the four
+// axes differ only in what their OOD split changes and their gains can be compared.
+import path from "node:path";
+import { type OodAxis, type Recipe, recipePresets, recipeSchema, type TaskVariant } from "@transcend/protocol";
+import { findPreset, type Overlap } from "@transcend/tasks";
+
+export const STUDY_FAMILY = "string-ops";
+export const STUDY_AXES: readonly OodAxis[] = ["depth", "length", "representation", "composition"];
+export const STUDY_OVERLAPS: readonly Overlap[] = ["zero", "partial"];
+
+export const SCALES = ["ci", "cpu", "gpu"] as const;
+export type Scale = (typeof SCALES)[number];
+
+export function isScale(value: string): value is Scale {
+  return (SCALES as readonly string[]).includes(value);
+}
+
+/** One task variant of the study, with the axis and overlap it stands for. */
+export interface StudyPreset {
+  slug: string;
+  axis: OodAxis;
+  overlap: Overlap;
+  variant: TaskVariant;
+}
+
+export function studyPresets(): StudyPreset[] {
+  return STUDY_AXES.flatMap((axis) =>
+    STUDY_OVERLAPS.map((overlap) => {
+      const slug = `${STUDY_FAMILY}-${axis}-${overlap}`;
+      const variant = findPreset(slug);
+      if (!variant) throw new Error(`task variant preset ${slug} is missing`);
+      return { slug, axis, overlap, variant };
+    }),
+  );
+}
+
+const paper = recipePresets.paper;
+
+/**
+ * The `paper` recipe at each scale. Only sizes and step counts change; the GRPO objective,
+ * its KL weight, clip and group size stay the paper's, because they are what is being tested.
+ */
+export function studyRecipe(scale: Scale): Recipe {
+  switch (scale) {
+    case "ci":
+      // The pipeline's shape only: every phase runs, in seconds per run. Learns nothing.
+      return recipeSchema.parse({
+        ...paper,
+        name: "paper@ci",
+        model: { ...paper.model, layers: 1, dModel: 32, heads: 2, contextLength: 64 },
+        pretraining: { ...paper.pretraining, steps: 60, batchSize: 16, learningRate: 3e-3, warmupSteps: 10 },
+        grpo: { ...paper.grpo, steps: 2, promptsPerStep: 4, maxNewTokens: 40 },
+        evaluation: { ...paper.evaluation, itemsPerSplit: 8, samplesPerItem: 4, kValues: [1, 4], maxNewTokens: 40 },
+      });
+    case "cpu":
+      // Sized so 24 runs (8 presets × 3 seeds) fit in about an hour on a shared 2-core CPU
+      // (measured: docs/reproduce.md); smaller model and pretraining than `paper`, same GRPO.
+      return recipeSchema.parse({
+        ...paper,
+        name: "paper@cpu",
+        model: { ...paper.model, layers: 2, dModel: 64, heads: 4, contextLength: 96 },
+        pretraining: { ...paper.pretraining, steps: 1500, batchSize: 32, learningRate: 2e-3, warmupSteps: 50 },
+        grpo: { ...paper.grpo, steps: 60, promptsPerStep: 8, maxNewTokens: 48, learningRate: 1e-4 },
+        evaluation: { ...paper.evaluation, itemsPerSplit: 64, samplesPerItem: 16, kValues: [1, 4, 16], maxNewTokens: 48 },
+      });
+    case "gpu":
+      // Larger than `paper` for a tfjs-node-gpu runner: a wider, deeper model pretrained longer,
+      // and more evaluation items so per-split CIs narrow.
+      return recipeSchema.parse({
+        ...paper,
+        name: "paper@gpu",
+        model: { ...paper.model, layers: 6, dModel: 256, heads: 8, contextLength: 128 },
+        pretraining: { ...paper.pretraining, steps: 10_000, batchSize: 128 },
+        grpo: { ...paper.grpo, steps: 60, promptsPerStep: 32 },
+        evaluation: { ...paper.evaluation, itemsPerSplit: 256 },
+      });
+  }
+}
+
+/** One run of the study: a preset and a seed, and where its results live. */
+export interface PlannedRun {
+  preset: StudyPreset;
+  seed: number;
+  dir: string;
+}
+
+export interface StudyPlan {
+  scale: Scale;
+  recipe: Recipe;
+  presets: StudyPreset[];
+  seeds: number[];
+  runs: PlannedRun[];
+}
+
+export const MAX_SEEDS = 32;
+
+/** Seeds 1..N, presets in axis order, runs seed-major so a partial study covers every preset. */
+export function planStudy(options: { outDir: string; scale: Scale; seeds: number; presets?: readonly string[]; recipe?: Recipe }): StudyPlan {
+  if (!Number.isInteger(options.seeds) || options.seeds < 1 || options.seeds > MAX_SEEDS)
+    throw new RangeError(`seeds must be an integer in 1..${MAX_SEEDS}, got ${options.seeds}`);
+  const all = studyPresets();
+  let presets = all;
+  if (options.presets) {
+    const wanted = new Set(options.presets);
+    for (const slug of wanted) if (!all.some((p) => p.slug === slug)) throw new RangeError(`${slug} is not a preset of the study`);
+    presets = all.filter((p) => wanted.has(p.slug));
+  }
+  const recipe = options.recipe ?? studyRecipe(options.scale);
+  const seeds = Array.from({ length: options.seeds }, (_, i) => i + 1);
+  const runs = seeds.flatMap((seed) => presets.map((preset) => ({ preset, seed, dir: runDir(options.outDir, preset.slug, seed) })));
+  return { scale: options.scale, recipe, presets, seeds, runs };
+}
+
+export function runDir(outDir: string, slug: string, seed: number): string {
+  return path.join(outDir, "runs", slug, String(seed));
+}
