@@ -4,10 +4,10 @@ import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import type { Db } from "@transcend/db";
 import { createRecipe, createTaskVariant } from "@transcend/db";
-import { runs, users, type EvaluatedModel } from "@transcend/db/schema";
+import { runAttempts, runners, runs, users, type EvaluatedModel } from "@transcend/db/schema";
 import { recipeSchema, type RecipeInput } from "@transcend/protocol";
 import { findPreset } from "@transcend/tasks";
-import { evaluationSet, recordCompletions, referenceCompletions, type CompletionEntry } from "../server/services/grading";
+import { evaluationSet, finalize, recordCompletions, referenceCompletions, type CompletionEntry } from "../server/services/grading";
 
 export const TEST_EVALUATION = { itemsPerSplit: 8, samplesPerItem: 4, kValues: [1, 2, 4], maxNewTokens: 128 };
 
@@ -29,10 +29,28 @@ export async function createTestRecipe(db: Db, ownerId: string, overrides: Recip
   return createRecipe(db, { ownerId, spec: { ...recipe, slug: slug ?? `recipe-${randomUUID().slice(0, 8)}` } });
 }
 
-/** A run in its first attempt, evaluating. */
+export const TEST_CAPABILITIES = {
+  backend: "wasm",
+  device: "Test CPU (2 cores)",
+  cores: 2,
+  memoryBytes: 8 * 2 ** 30,
+  matmul: { gflops: 12.5, path: "wasm SIMD" },
+};
+
+/** A registered runner of `ownerId`. */
+export async function createRunner(db: Db, ownerId: string, name = "test-runner"): Promise<string> {
+  const [runner] = await db
+    .insert(runners)
+    .values({ ownerId, name, credentialHash: randomUUID(), capabilities: TEST_CAPABILITIES })
+    .returning({ id: runners.id });
+  if (runner === undefined) throw new Error("runner not inserted");
+  return runner.id;
+}
+
+/** A run in its first attempt, evaluating (on `runnerId` when given, with its provenance). */
 export async function createRun(
   db: Db,
-  input: { variantId: string; recipeId: string; submitterId: string; seed?: number; reproducesRunId?: string },
+  input: { variantId: string; recipeId: string; submitterId: string; seed?: number; reproducesRunId?: string; runnerId?: string },
 ) {
   const [run] = await db
     .insert(runs)
@@ -47,6 +65,15 @@ export async function createRun(
     })
     .returning();
   if (run === undefined) throw new Error("run not inserted");
+  if (input.runnerId !== undefined) {
+    await db.insert(runAttempts).values({
+      runId: run.id,
+      attempt: 1,
+      runnerId: input.runnerId,
+      capabilities: TEST_CAPABILITIES,
+      engineVersion: "0.1.0-test",
+    });
+  }
   return run;
 }
 
@@ -108,3 +135,22 @@ export async function answerAll(
     }
   }
 }
+
+/** Answers every split, finalizes and marks the run graded, as the gateway does after `finished`. */
+export async function gradeRun(
+  db: Db,
+  run: { id: string; attempt: number },
+  splits: readonly string[],
+  skills: Partial<Record<EvaluatedModel, Record<string, Skill>>>,
+): Promise<void> {
+  await answerAll(db, run, splits, skills);
+  const result = await finalize(db, { runId: run.id, attempt: run.attempt });
+  if (!result.ok) throw new Error(result.reason);
+  await markGraded(db, run.id);
+}
+
+/** A model that gets the first `right` items of a split right, greedy and all n samples. */
+export const firstRight =
+  (right: number, n: number): Skill =>
+  (index) =>
+    index < right ? { greedy: true, correct: n } : { greedy: false, correct: 0 };

@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { evaluationResults, runs } from "@transcend/db/schema";
+import { evaluationResults, runResults, runs, runVerifications } from "@transcend/db/schema";
 import { describeEachDatabase } from "@transcend/db/testing";
 import { passAtK } from "@transcend/tasks";
 import {
@@ -10,11 +10,15 @@ import {
   createVariant,
   answerAll,
   answerSplit,
+  createRunner,
+  firstRight,
+  gradeRun,
+  markGraded,
   TEST_EVALUATION,
   WRONG_COMPLETION,
 } from "../../test/graded-runs";
-import { evaluationSet, finalize, isGradingError, recordCompletions, referenceCompletions, type CompletionEntry } from "./grading";
-import { splitSummarySchema } from "./statistics";
+import { checkVerification, evaluationSet, finalize, isGradingError, recordCompletions, referenceCompletions, type CompletionEntry } from "./grading";
+import { runStatisticsSchema, splitSummarySchema } from "./statistics";
 
 const N = TEST_EVALUATION.samplesPerItem;
 
@@ -203,6 +207,58 @@ describeEachDatabase("grading", (getDb) => {
       expect(row?.itemCount).toBe(8);
       const summary = splitSummarySchema.parse(row?.summary);
       expect(summary).toMatchObject({ greedyAccuracy: 0, meanCorrectMass: 0, passAtN: 0 });
+    });
+  });
+
+  describe("finalize and verification", () => {
+    it("stores the run's statistics once graded", async () => {
+      const run = await newRun();
+      await gradeRun(getDb(), run, ["id", "ood"], {
+        base: { id: firstRight(4, N), ood: firstRight(1, N) },
+        grpo: { id: firstRight(6, N), ood: firstRight(3, N) },
+      });
+      const [row] = await getDb().select().from(runResults).where(eq(runResults.runId, run.id));
+      expect(row?.attempt).toBe(1);
+      // id: 4/8 → 6/8; ood: 1/8 → 3/8, two items never solved by base now solved.
+      expect(row?.idGain).toBeCloseTo(0.25, 12);
+      expect(row?.oodGain).toBeCloseTo(0.25, 12);
+      const statistics = runStatisticsSchema.parse(row?.statistics);
+      expect(statistics.splits.find((split) => split.split === "ood")).toMatchObject({
+        axis: "depth",
+        originCeiling: 1 / 8,
+        novelSolves: { gained: 2, lost: 0 },
+      });
+    });
+
+    it("marks the original verified by a reproduction within its interval on another owner's runner", async () => {
+      const otherUser = await createUser(getDb(), "verifier");
+      const [mine, theirs] = [await createRunner(getDb(), userId), await createRunner(getDb(), otherUser)];
+      const skills = { base: { id: firstRight(4, N), ood: firstRight(1, N) }, grpo: { id: firstRight(6, N), ood: firstRight(2, N) } };
+      const original = await createRun(getDb(), { variantId, recipeId, submitterId: userId, seed: 11, runnerId: mine });
+      await gradeRun(getDb(), original, ["id", "ood"], skills);
+
+      // Same owner: no verification.
+      const own = await createRun(getDb(), { variantId, recipeId, submitterId: userId, seed: 11, runnerId: mine, reproducesRunId: original.id });
+      await gradeRun(getDb(), own, ["id", "ood"], skills);
+      expect(await checkVerification(getDb(), own.id)).toMatchObject({ verified: false, reason: expect.stringMatching(/different owner/) });
+
+      // Far outside the interval (everything right): no verification.
+      const far = await createRun(getDb(), { variantId, recipeId, submitterId: otherUser, seed: 11, runnerId: theirs, reproducesRunId: original.id });
+      const all = firstRight(8, N);
+      await gradeRun(getDb(), far, ["id", "ood"], { base: { id: all, ood: all }, grpo: { id: all, ood: all } });
+      expect(await checkVerification(getDb(), far.id)).toMatchObject({ verified: false, reason: expect.stringMatching(/outside/) });
+      expect(await getDb().select().from(runVerifications).where(eq(runVerifications.runId, original.id))).toHaveLength(0);
+
+      // Within: one grader's item more on id (5/8 inside Wilson [0.215, 0.785] of 4/8).
+      const close = await createRun(getDb(), { variantId, recipeId, submitterId: otherUser, seed: 11, runnerId: theirs, reproducesRunId: original.id });
+      await answerAll(getDb(), close, ["id", "ood"], { ...skills, base: { id: firstRight(5, N), ood: firstRight(1, N) } });
+      // finalize checks verification itself.
+      expect(await finalize(getDb(), { runId: close.id, attempt: 1 })).toEqual({ ok: true });
+      await markGraded(getDb(), close.id);
+      const verifications = await getDb().select().from(runVerifications).where(eq(runVerifications.runId, original.id));
+      expect(verifications).toMatchObject([{ verifierRunId: close.id, verifiedBy: otherUser, runnerId: theirs }]);
+      expect(await checkVerification(getDb(), close.id)).toEqual({ verified: true, verifiedBy: otherUser });
+      expect(await getDb().select().from(runVerifications).where(eq(runVerifications.runId, original.id))).toHaveLength(1);
     });
   });
 });

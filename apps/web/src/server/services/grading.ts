@@ -7,12 +7,33 @@
 // Per-item counters live in memory, per process: a runner re-sends a split's completions
 // until it receives `graded`, so a restart loses nothing that will not come again.
 import { createHmac } from "node:crypto";
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "@transcend/db";
-import { evaluationResults, recipes, runs, taskVariants, type EvaluatedModel } from "@transcend/db/schema";
+import {
+  evaluationResults,
+  recipes,
+  runAttempts,
+  runners,
+  runResults,
+  runs,
+  runVerifications,
+  taskVariants,
+  type EvaluatedModel,
+} from "@transcend/db/schema";
 import { recipeSchema, taskVariantSchema, type EvaluationRecipe, type TaskVariant } from "@transcend/protocol";
 import { createRng, resolveVariant, type ResolvedVariant } from "@transcend/tasks";
-import { summariseSplit, type ItemOutcome, type SplitSummary } from "./statistics";
+import {
+  compareModels,
+  itemOutcomeSchema,
+  runStatistics,
+  runStatisticsSchema,
+  splitSummarySchema,
+  summariseSplit,
+  wilsonInterval,
+  type ItemOutcome,
+  type RunStatistics,
+  type SplitSummary,
+} from "./statistics";
 
 export type GradingErrorCode = "not_found" | "stale_attempt" | "closed" | "not_evaluated" | "invalid_spec";
 
@@ -347,6 +368,25 @@ export async function missingResults(db: Db, runId: string, attempt: number): Pr
   );
 }
 
+/** The attempt's statistics from its stored results (every split of both models must be graded). */
+async function computeRunStatistics(db: Db, context: RunContext): Promise<RunStatistics> {
+  const rows = await db
+    .select({ model: evaluationResults.model, split: evaluationResults.split, items: evaluationResults.items, summary: evaluationResults.summary })
+    .from(evaluationResults)
+    .where(and(eq(evaluationResults.runId, context.runId), eq(evaluationResults.attempt, context.attempt)));
+  const parsed = (model: EvaluatedModel, split: string) => {
+    const row = rows.find((candidate) => candidate.model === model && candidate.split === split);
+    if (row === undefined) throw new Error(`run ${context.runId}: no ${model}/${split} result`);
+    return { summary: splitSummarySchema.parse(row.summary), items: itemOutcomeSchema.array().parse(row.items) };
+  };
+  const axisOf = new Map(context.variant.splits.map((split) => [split.name, split.axis]));
+  return runStatistics(
+    context.variant.evalSplits.map((split) =>
+      compareModels({ split, axis: axisOf.get(split) ?? "id", base: parsed("base", split), grpo: parsed("grpo", split) }),
+    ),
+  );
+}
+
 export type FinalizeResult = { ok: true } | { ok: false; reason: string };
 
 /**
@@ -366,6 +406,99 @@ export async function finalize(db: Db, input: { runId: string; attempt: number }
     const list = missing.map((entry) => `${entry.model}/${entry.split}`).join(", ");
     return { ok: false, reason: `The server has not graded ${list}: the runner finished without sending every completion.` };
   }
+  const context = await loadRun(db, input.runId, input.attempt);
+  const statistics = await computeRunStatistics(db, context);
+  const values = { attempt: input.attempt, statistics, oodGain: statistics.oodGain, idGain: statistics.idGain };
+  await db
+    .insert(runResults)
+    .values({ runId: input.runId, ...values })
+    // A later attempt replaces an earlier one's numbers, never the other way round.
+    .onConflictDoUpdate({ target: runResults.runId, set: values, setWhere: sql`${runResults.attempt} <= ${input.attempt}` });
   forgetRun(input.runId);
+  await checkVerification(db, input.runId);
   return { ok: true };
+}
+
+// ── verification ───────────────────────────────────────────────────────────────
+
+export type VerificationResult = { verified: true; verifiedBy: string } | { verified: false; reason: string };
+
+async function attemptOwner(db: Db, runId: string, attempt: number): Promise<{ ownerId: string; runnerId: string } | undefined> {
+  const [row] = await db
+    .select({ ownerId: runners.ownerId, runnerId: runners.id })
+    .from(runAttempts)
+    .innerJoin(runners, eq(runners.id, runAttempts.runnerId))
+    .where(and(eq(runAttempts.runId, runId), eq(runAttempts.attempt, attempt)))
+    .limit(1);
+  return row;
+}
+
+async function storedStatistics(db: Db, runId: string): Promise<{ attempt: number; statistics: RunStatistics } | undefined> {
+  const [row] = await db
+    .select({ attempt: runResults.attempt, statistics: runResults.statistics, runAttempt: runs.attempt })
+    .from(runResults)
+    .innerJoin(runs, eq(runs.id, runResults.runId))
+    .where(eq(runResults.runId, runId))
+    .limit(1);
+  // Numbers of a superseded attempt are not the run's.
+  if (row === undefined || row.attempt !== row.runAttempt) return undefined;
+  return { attempt: row.attempt, statistics: runStatisticsSchema.parse(row.statistics) };
+}
+
+/**
+ * When `runId` reproduces another run (same variant, recipe and seed, on a runner of a
+ * different owner) and is graded, marks the original verified if, on every evaluated split,
+ * both models' greedy accuracies fall inside the original's 95% interval (Wilson, over the
+ * original's items: a reproduction draws fresh items from its own secret seed, so that is
+ * the noise it must be within). Idempotent; the finalizer calls it, the gateway may too.
+ */
+export async function checkVerification(db: Db, runId: string): Promise<VerificationResult> {
+  const [run] = await db
+    .select({ reproducesRunId: runs.reproducesRunId, state: runs.state, variantId: runs.variantId, recipeId: runs.recipeId, seed: runs.seed })
+    .from(runs)
+    .where(eq(runs.id, runId))
+    .limit(1);
+  if (run?.reproducesRunId == null) return { verified: false, reason: "The run reproduces no other run." };
+  if (CLOSED_STATES.has(run.state)) return { verified: false, reason: `The reproduction is ${run.state}.` };
+  const [original] = await db
+    .select({ state: runs.state, variantId: runs.variantId, recipeId: runs.recipeId, seed: runs.seed })
+    .from(runs)
+    .where(eq(runs.id, run.reproducesRunId))
+    .limit(1);
+  if (original?.state !== "graded") return { verified: false, reason: "The original run is not graded." };
+  if (original.variantId !== run.variantId || original.recipeId !== run.recipeId || original.seed !== run.seed) {
+    return { verified: false, reason: "The reproduction does not use the original's variant, recipe and seed." };
+  }
+  const [mine, theirs] = [await storedStatistics(db, runId), await storedStatistics(db, run.reproducesRunId)];
+  if (mine === undefined || theirs === undefined) return { verified: false, reason: "Both runs need server-graded results." };
+  const [verifier, author] = [await attemptOwner(db, runId, mine.attempt), await attemptOwner(db, run.reproducesRunId, theirs.attempt)];
+  if (verifier === undefined || author === undefined) return { verified: false, reason: "Both runs need a known runner." };
+  if (verifier.ownerId === author.ownerId) {
+    return { verified: false, reason: "A reproduction only verifies on a runner of a different owner." };
+  }
+
+  const comparisons = theirs.statistics.splits.flatMap((split) =>
+    (["base", "grpo"] as const).map((model) => {
+      const reference = split[model];
+      const bounds = wilsonInterval(Math.round(reference.greedyAccuracy * reference.items), reference.items);
+      const value = mine.statistics.splits.find((candidate) => candidate.split === split.split)?.[model].greedyAccuracy;
+      return { split: split.split, model, value: value ?? null, ...bounds };
+    }),
+  );
+  const outside = comparisons.filter((entry) => entry.value === null || entry.value < entry.lower || entry.value > entry.upper);
+  if (outside.length > 0) {
+    const list = outside.map((entry) => `${entry.model}/${entry.split}`).join(", ");
+    return { verified: false, reason: `The reproduction falls outside the original's interval on ${list}.` };
+  }
+  await db
+    .insert(runVerifications)
+    .values({
+      runId: run.reproducesRunId,
+      verifierRunId: runId,
+      verifiedBy: verifier.ownerId,
+      runnerId: verifier.runnerId,
+      details: { metric: "greedyAccuracy", interval: "wilson95", comparisons },
+    })
+    .onConflictDoNothing();
+  return { verified: true, verifiedBy: verifier.ownerId };
 }
