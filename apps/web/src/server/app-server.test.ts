@@ -6,6 +6,7 @@ import { closed, eventually, nextFrame, openSocket } from "../test/sockets";
 import { startTranscendServer, type TranscendServer } from "./app-server";
 import { getServerContext } from "./context";
 import { createCaller } from "./routers/_app";
+import { anonymousContext } from "./trpc";
 import { readServerVersion } from "./version";
 
 const hello: HelloMessage = {
@@ -123,7 +124,7 @@ describeEachDatabase("Transcend server", (getDb, { kind, getDatabase }) => {
   });
 
   it("seeds the preset task variants, which the leaderboard procedure lists without graded runs", async () => {
-    const variants = await createCaller({ db: getDb() }).leaderboard.variants();
+    const variants = await createCaller(anonymousContext(getDb())).leaderboard.variants();
     expect(variants).toHaveLength(presets.length);
     expect(variants.map((variant) => variant.slug).sort()).toEqual(presets.map((preset) => preset.slug).sort());
     expect(variants.every((variant) => variant.gradedRuns === 0 && variant.version === 1)).toBe(true);
@@ -132,7 +133,7 @@ describeEachDatabase("Transcend server", (getDb, { kind, getDatabase }) => {
   it("seeds idempotently: a second server on the same database adds no versions", async () => {
     const second = await startTranscendServer({ port: 0, host: "127.0.0.1", database: getDatabase(), log: () => {} });
     await second.close();
-    const variants = await createCaller({ db: getDb() }).leaderboard.variants();
+    const variants = await createCaller(anonymousContext(getDb())).leaderboard.variants();
     expect(variants).toHaveLength(presets.length);
     expect(variants.every((variant) => variant.version === 1)).toBe(true);
   });

@@ -1,9 +1,13 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { createCallerFactory, router } from "../trpc";
+import { accountRouter } from "./account";
 import { leaderboardRouter } from "./leaderboard";
+import { tokensRouter } from "./tokens";
 
 export const appRouter = router({
+  account: accountRouter,
   leaderboard: leaderboardRouter,
+  tokens: tokensRouter,
 });
 
 export type AppRouter = typeof appRouter;

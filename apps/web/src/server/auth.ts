@@ -1,0 +1,95 @@
+// Accounts: better-auth (email + password) on our own users/sessions/accounts/verifications
+// tables through its drizzle adapter, sessions stored in the database. We write no crypto
+// of our own: better-auth hashes passwords (scrypt) and signs the session cookie.
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { betterAuth } from "better-auth";
+import { drizzleAdapter } from "better-auth/adapters/drizzle";
+import type { Db } from "@transcend/db";
+import * as schema from "@transcend/db/schema";
+import { apiEnv } from "./api-env";
+import { getServerContext } from "./context";
+
+export const PASSWORD_LIMITS = { min: 8, max: 128 } as const;
+
+export interface AuthOptions {
+  /** Signs cookies; at least 32 characters. */
+  secret: string;
+  /** The public URL; undefined: taken from each request. */
+  baseURL?: string | undefined;
+}
+
+export function createAuth(db: Db, options: AuthOptions) {
+  return betterAuth({
+    appName: "Transcend",
+    secret: options.secret,
+    baseURL: options.baseURL,
+    basePath: "/api/auth",
+    // Our tables are plural (users, sessions, …) and already follow better-auth's core schema.
+    database: drizzleAdapter(db, { provider: "pg", schema, usePlural: true }),
+    emailAndPassword: {
+      enabled: true,
+      minPasswordLength: PASSWORD_LIMITS.min,
+      maxPasswordLength: PASSWORD_LIMITS.max,
+      // Signing up signs in: the next page is the one that asked for an account.
+      autoSignIn: true,
+    },
+    session: {
+      expiresIn: 60 * 60 * 24 * 30,
+      // Sliding expiry: an active user stays signed in.
+      updateAge: 60 * 60 * 24,
+    },
+    advanced: {
+      // better-auth skips its origin check when NODE_ENV=test; tests must see production's.
+      disableOriginCheck: false,
+    },
+    // No anonymous usage reports leave a self-hosted server.
+    telemetry: { enabled: false },
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;
+
+const SECRET_FILE = "auth-secret";
+
+/**
+ * BETTER_AUTH_SECRET when set; otherwise a random secret generated once and kept in the data
+ * dir, so the embedded setup needs no configuration and sessions survive restarts. Several
+ * server instances behind one PostgreSQL must share BETTER_AUTH_SECRET instead.
+ */
+export function resolveAuthSecret(env: { authSecret: string | undefined; dataDir: string }): string {
+  if (env.authSecret !== undefined) return env.authSecret;
+  const file = path.resolve(env.dataDir, SECRET_FILE);
+  mkdirSync(path.dirname(file), { recursive: true });
+  try {
+    // `wx`: of two processes starting at once, one writes and the other reads its secret.
+    writeFileSync(file, randomBytes(32).toString("base64url"), { flag: "wx", mode: 0o600 });
+  } catch (error) {
+    if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) throw error;
+  }
+  const secret = readFileSync(file, "utf8").trim();
+  if (secret.length < 32) throw new Error(`${file} holds no usable secret; delete it to have a new one generated`);
+  return secret;
+}
+
+// One auth instance per database handle (tests open several databases in one process).
+const instances = new WeakMap<Db, Auth>();
+
+/** The auth instance of `db` (by default the server context's), created on first use. */
+export function getAuth(db: Db = getServerContext().db): Auth {
+  let auth = instances.get(db);
+  if (auth === undefined) {
+    const env = apiEnv();
+    auth = createAuth(db, { secret: resolveAuthSecret(env), baseURL: env.publicUrl });
+    instances.set(db, auth);
+  }
+  return auth;
+}
+
+/** The signed-in user of a request (by its session cookie), or null. */
+export async function sessionUser(auth: Auth, headers: Headers): Promise<{ id: string; name: string; email: string } | null> {
+  const session = await auth.api.getSession({ headers });
+  if (!session) return null;
+  return { id: session.user.id, name: session.user.name, email: session.user.email };
+}
