@@ -2,11 +2,13 @@ import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { createCallerFactory, router } from "../trpc";
 import { accountRouter } from "./account";
 import { leaderboardRouter } from "./leaderboard";
+import { runnersRouter } from "./runners";
 import { tokensRouter } from "./tokens";
 
 export const appRouter = router({
   account: accountRouter,
   leaderboard: leaderboardRouter,
+  runners: runnersRouter,
   tokens: tokensRouter,
 });
 
