@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { isBackendName } from "../backend";
 import { UserError } from "../errors";
-import { isScale, reproduce, SCALES } from "../reproduce";
+import { DEFAULT_STUDY_FAMILY, isScale, isStudyFamily, reproduce, SCALES, STUDY_FAMILIES } from "../reproduce";
 import { MAX_SEEDS } from "../reproduce/study";
 
 interface ReproduceCliOptions {
@@ -13,6 +13,8 @@ interface ReproduceCliOptions {
   server?: string;
   backend: string;
   presets?: string;
+  family: string;
+  reportOnly?: boolean;
   cache: string | boolean;
 }
 
@@ -27,6 +29,8 @@ export function registerReproduceCommand(program: Command): void {
     .option("--seeds <n>", "seeds per task variant", "3")
     .option("--scale <scale>", `${SCALES.join(", ")}: ci = minutes, pipeline only; cpu = the real study on a CPU; gpu = larger models`, "cpu")
     .option("--server <url>", "submit the runs to a Transcend server and wait, instead of running them here")
+    .option("--family <name>", `task family for all four axes: ${STUDY_FAMILIES.join(", ")}`, DEFAULT_STUDY_FAMILY)
+    .option("--report-only", "write the report from the runs finished so far; run nothing")
     .option("--presets <slugs>", "comma-separated subset of the study's task variants (default: all eight)")
     .option("--backend <name>", "auto, tfjs-node-gpu, tfjs-node, wasm or cpu", "auto")
     .option("--cache <dir>", "origin checkpoint cache (default: ~/.cache/transcend-runner)")
@@ -40,6 +44,7 @@ async function reproduceCommand(options: ReproduceCliOptions): Promise<void> {
   if (!isScale(options.scale)) throw new UserError(`--scale must be one of ${SCALES.join(", ")}, got "${options.scale}"`);
   const seeds = Number(options.seeds);
   if (!Number.isInteger(seeds) || seeds < 1 || seeds > MAX_SEEDS) throw new UserError(`--seeds must be an integer from 1 to ${MAX_SEEDS}, got ${options.seeds}`);
+  if (!isStudyFamily(options.family)) throw new UserError(`--family must be one of ${STUDY_FAMILIES.join(", ")}, got "${options.family}"`);
   if (!isBackendName(options.backend)) throw new UserError(`unknown backend "${options.backend}"`);
   if (options.server !== undefined)
     throw new UserError(
@@ -59,7 +64,9 @@ async function reproduceCommand(options: ReproduceCliOptions): Promise<void> {
       outDir: options.out,
       scale: options.scale,
       seeds,
+      family: options.family,
       presets,
+      reportOnly: options.reportOnly === true,
       backend: options.backend,
       originCacheDir: options.cache === false ? false : typeof options.cache === "string" ? options.cache : undefined,
       signal: controller.signal,

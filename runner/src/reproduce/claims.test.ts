@@ -15,7 +15,7 @@ type SplitSpec = { base: [correct: number, greedy: 0 | 1][]; final: [correct: nu
 
 /** A run's results built with the engine's own summarizeSplit/compareSplit from per-item scores. */
 function studyRun(slug: string, seed: number, splits: Record<string, SplitSpec>): StudyRun {
-  const preset = studyPresets().find((p) => p.slug === slug);
+  const preset = studyPresets("string-ops").find((p) => p.slug === slug);
   if (!preset) throw new Error(slug);
   const variant = resolveVariant(preset.variant);
   const evaluation: RunResults["evaluation"] = {};

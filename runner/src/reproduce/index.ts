@@ -3,7 +3,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import type { Recipe } from "@transcend/protocol";
+import type { Recipe, TaskFamilyName } from "@transcend/protocol";
 import type { BackendName } from "../backend";
 import { UserError } from "../errors";
 import type { StudyRun } from "./aggregate";
@@ -11,12 +11,14 @@ import { type ExecuteSummary, executeStudy, readFinishedRun } from "./execute";
 import { type StudySummary, writeReport } from "./report";
 import { planStudy, type Scale, type StudyPlan } from "./study";
 
-export { planStudy, studyRecipe, SCALES, isScale, type Scale } from "./study";
+export { DEFAULT_STUDY_FAMILY, isScale, isStudyFamily, planStudy, SCALES, type Scale, STUDY_FAMILIES, studyRecipe } from "./study";
 
 export interface ReproduceOptions {
   outDir: string;
   scale: Scale;
   seeds: number;
+  /** The task family whose presets the study runs (default: mod-arith). */
+  family?: TaskFamilyName;
   /** Only these presets (slugs); default: all eight. For tests and partial studies. */
   presets?: readonly string[];
   /** Replaces the scale's recipe (tests cut steps further with it). */
@@ -25,6 +27,8 @@ export interface ReproduceOptions {
   originCacheDir?: string | false;
   signal?: AbortSignal;
   log: (line: string) => void;
+  /** Write the report from the runs finished so far and run nothing (e.g. while a study runs elsewhere). */
+  reportOnly?: boolean;
 }
 
 export interface ReproduceOutcome {
@@ -41,17 +45,17 @@ const STUDY_FILE = "study.json";
  */
 async function claimStudyDir(plan: StudyPlan, outDir: string): Promise<void> {
   const file = path.join(outDir, STUDY_FILE);
-  let existing: { scale?: string; recipe?: unknown } | undefined;
+  let existing: { scale?: string; family?: string; recipe?: unknown } | undefined;
   try {
-    existing = JSON.parse(await readFile(file, "utf8")) as { scale?: string; recipe?: unknown };
+    existing = JSON.parse(await readFile(file, "utf8")) as { scale?: string; family?: string; recipe?: unknown };
   } catch {
     existing = undefined;
   }
-  if (existing && !isDeepStrictEqual(existing.recipe, plan.recipe))
+  if (existing && (existing.family !== plan.family || !isDeepStrictEqual(existing.recipe, plan.recipe)))
     throw new UserError(
-      `${outDir} holds a study made with another recipe (scale ${existing.scale ?? "?"}); choose another --out or delete ${file}`,
+      `${outDir} holds a study of ${existing.family ?? "?"} at scale ${existing.scale ?? "?"} with another recipe; choose another --out or delete ${file}`,
     );
-  await writeFile(file, `${JSON.stringify({ scale: plan.scale, recipe: plan.recipe }, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ scale: plan.scale, family: plan.family, recipe: plan.recipe }, null, 2)}\n`);
 }
 
 export async function readStudyRuns(plan: StudyPlan): Promise<StudyRun[]> {
@@ -67,7 +71,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceOut
   const outDir = path.resolve(options.outDir);
   let plan: StudyPlan;
   try {
-    plan = planStudy({ outDir, scale: options.scale, seeds: options.seeds, presets: options.presets, recipe: options.recipe });
+    plan = planStudy({ outDir, scale: options.scale, seeds: options.seeds, family: options.family, presets: options.presets, recipe: options.recipe });
   } catch (error) {
     if (error instanceof RangeError) throw new UserError(error.message);
     throw error;
@@ -75,14 +79,11 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceOut
   await mkdir(outDir, { recursive: true });
   await claimStudyDir(plan, outDir);
   options.log(
-    `reproduce: ${plan.presets.length} task variants × ${plan.seeds.length} seeds = ${plan.runs.length} runs at scale ${plan.scale} → ${outDir}`,
+    `reproduce: ${plan.family} · ${plan.presets.length} task variants × ${plan.seeds.length} seeds = ${plan.runs.length} runs at scale ${plan.scale} → ${outDir}`,
   );
-  const execution = await executeStudy(plan, {
-    backend: options.backend,
-    originCacheDir: options.originCacheDir,
-    signal: options.signal,
-    log: options.log,
-  });
+  const execution: ExecuteSummary = options.reportOnly
+    ? { ran: 0, skipped: 0, failed: [], seconds: 0 }
+    : await executeStudy(plan, { backend: options.backend, originCacheDir: options.originCacheDir, signal: options.signal, log: options.log });
   const runs = await readStudyRuns(plan);
   const summary = await writeReport(plan, runs, outDir);
   options.log(

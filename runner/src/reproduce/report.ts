@@ -14,6 +14,7 @@ export const SUMMARY_FORMAT = "transcend-reproduce-summary/1";
 export interface StudySummary {
   format: typeof SUMMARY_FORMAT;
   scale: StudyPlan["scale"];
+  family: StudyPlan["family"];
   recipe: StudyPlan["recipe"];
   seeds: number[];
   presets: string[];
@@ -36,6 +37,7 @@ export function summarizeStudy(plan: StudyPlan, runs: readonly StudyRun[]): Stud
   return {
     format: SUMMARY_FORMAT,
     scale: plan.scale,
+    family: plan.family,
     recipe: plan.recipe,
     seeds: plan.seeds,
     presets: plan.presets.map((p) => p.slug),
@@ -87,7 +89,7 @@ export function renderReport(summary: StudySummary, figures: readonly Figure[], 
       "",
     );
   lines.push(
-    `Scale **${summary.scale}** · recipe \`${r.name ?? "custom"}\` · ${summary.presets.length} task variants × seeds ${summary.seeds.join(", ")} · ` +
+    `Task family **${summary.family}** · scale **${summary.scale}** · recipe \`${r.name ?? "custom"}\` · ${summary.presets.length} task variants × seeds ${summary.seeds.join(", ")} · ` +
       `${summary.runsFinished}/${summary.runsPlanned} runs · ${(summary.computeSeconds / 60).toFixed(1)} min of run time · ` +
       `engine ${summary.engine.join("; ") || "(none)"} · ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? "unknown"}) · ` +
       `generated ${options.generatedAt.toISOString()}.`,

@@ -1,12 +1,18 @@
 // What the reproduction study runs: every axis of the paper at zero and partial pretraining
-// overlap, the `paper` recipe scaled to the machine, N seeds. One family for all four axes,
-// string-ops: the paper's own setting ("operations with fixed-length strings"), so the four
-// axes differ only in what their OOD split changes and their gains can be compared.
+// overlap, the `paper` recipe scaled to the machine, N seeds, one task family for all four
+// axes so their gains can be compared. The default family is mod-arith: at CPU scale it is the
+// one whose ID split a small model learns within minutes (measured in docs/reproduce.md); the
+// paper's own string operations are `--family string-ops`, which need the gpu scale to be learned.
 import path from "node:path";
-import { type OodAxis, type Recipe, recipePresets, recipeSchema, type TaskVariant } from "@transcend/protocol";
-import { findPreset, type Overlap } from "@transcend/tasks";
+import { type OodAxis, type Recipe, recipePresets, recipeSchema, type TaskFamilyName, type TaskVariant } from "@transcend/protocol";
+import { findPreset, type Overlap, resolveVariant } from "@transcend/tasks";
 
-export const STUDY_FAMILY = "string-ops";
+export const STUDY_FAMILIES: readonly TaskFamilyName[] = ["mod-arith", "string-ops", "graph-path"];
+export const DEFAULT_STUDY_FAMILY: TaskFamilyName = "mod-arith";
+
+export function isStudyFamily(value: string): value is TaskFamilyName {
+  return (STUDY_FAMILIES as readonly string[]).includes(value);
+}
 export const STUDY_AXES: readonly OodAxis[] = ["depth", "length", "representation", "composition"];
 export const STUDY_OVERLAPS: readonly Overlap[] = ["zero", "partial"];
 
@@ -25,10 +31,10 @@ export interface StudyPreset {
   variant: TaskVariant;
 }
 
-export function studyPresets(): StudyPreset[] {
+export function studyPresets(family: TaskFamilyName = DEFAULT_STUDY_FAMILY): StudyPreset[] {
   return STUDY_AXES.flatMap((axis) =>
     STUDY_OVERLAPS.map((overlap) => {
-      const slug = `${STUDY_FAMILY}-${axis}-${overlap}`;
+      const slug = `${family}-${axis}-${overlap}`;
       const variant = findPreset(slug);
       if (!variant) throw new Error(`task variant preset ${slug} is missing`);
       return { slug, axis, overlap, variant };
@@ -39,31 +45,55 @@ export function studyPresets(): StudyPreset[] {
 const paper = recipePresets.paper;
 
 /**
+ * The longest prompt + completion and the longest completion over a family's study presets:
+ * the small scales size context and completion cap to them, since runaway samples up to a
+ * loose cap are where rollout time goes.
+ */
+export function familyBounds(family: TaskFamilyName): { sequence: number; completion: number } {
+  let sequence = 0;
+  let completion = 0;
+  for (const preset of studyPresets(family)) {
+    const variant = resolveVariant(preset.variant);
+    for (const split of variant.splitNames) {
+      const bound = variant.lengthBound(split);
+      sequence = Math.max(sequence, bound.prompt + bound.completion);
+      completion = Math.max(completion, bound.completion);
+    }
+  }
+  return { sequence, completion };
+}
+
+/**
  * The `paper` recipe at each scale. Only sizes and step counts change; the GRPO objective,
  * its KL weight, clip and group size stay the paper's, because they are what is being tested.
  */
-export function studyRecipe(scale: Scale): Recipe {
+export function studyRecipe(scale: Scale, family: TaskFamilyName = DEFAULT_STUDY_FAMILY): Recipe {
+  const bounds = familyBounds(family);
+  const contextLength = 16 * Math.ceil(bounds.sequence / 16);
+  const maxNewTokens = bounds.completion + 1;
   switch (scale) {
     case "ci":
       // The pipeline's shape only: every phase runs, in seconds per run. Learns nothing.
       return recipeSchema.parse({
         ...paper,
         name: "paper@ci",
-        model: { ...paper.model, layers: 1, dModel: 32, heads: 2, contextLength: 64 },
+        model: { ...paper.model, layers: 1, dModel: 32, heads: 2, contextLength },
         pretraining: { ...paper.pretraining, steps: 60, batchSize: 16, learningRate: 3e-3, warmupSteps: 10 },
-        grpo: { ...paper.grpo, steps: 2, promptsPerStep: 4, maxNewTokens: 40 },
-        evaluation: { ...paper.evaluation, itemsPerSplit: 8, samplesPerItem: 4, kValues: [1, 4], maxNewTokens: 40 },
+        grpo: { ...paper.grpo, steps: 2, promptsPerStep: 4, maxNewTokens },
+        evaluation: { ...paper.evaluation, itemsPerSplit: 8, samplesPerItem: 4, kValues: [1, 4], maxNewTokens },
       });
     case "cpu":
       // Sized so 24 runs (8 presets × 3 seeds) fit in about an hour on a shared 2-core CPU
-      // (measured: docs/reproduce.md); smaller model and pretraining than `paper`, same GRPO.
+      // (measured: docs/reproduce.md). Smaller model and shorter pretraining than `paper`; the
+      // paper's 60 GRPO steps at twice its learning rate (5e-5 moves a model this small too
+      // little in 60 steps); context and completion cap fitted to the family (familyBounds).
       return recipeSchema.parse({
         ...paper,
         name: "paper@cpu",
-        model: { ...paper.model, layers: 2, dModel: 64, heads: 4, contextLength: 96 },
-        pretraining: { ...paper.pretraining, steps: 1500, batchSize: 32, learningRate: 2e-3, warmupSteps: 50 },
-        grpo: { ...paper.grpo, steps: 60, promptsPerStep: 8, maxNewTokens: 48, learningRate: 1e-4 },
-        evaluation: { ...paper.evaluation, itemsPerSplit: 64, samplesPerItem: 16, kValues: [1, 4, 16], maxNewTokens: 48 },
+        model: { ...paper.model, layers: 2, dModel: 64, heads: 4, contextLength },
+        pretraining: { ...paper.pretraining, steps: 1200, batchSize: 32, learningRate: 2e-3, warmupSteps: 50 },
+        grpo: { ...paper.grpo, steps: 60, promptsPerStep: 8, maxNewTokens, learningRate: 1e-4 },
+        evaluation: { ...paper.evaluation, itemsPerSplit: 64, samplesPerItem: 16, kValues: [1, 4, 16], maxNewTokens },
       });
     case "gpu":
       // Larger than `paper` for a tfjs-node-gpu runner: a wider, deeper model pretrained longer,
@@ -88,6 +118,7 @@ export interface PlannedRun {
 
 export interface StudyPlan {
   scale: Scale;
+  family: TaskFamilyName;
   recipe: Recipe;
   presets: StudyPreset[];
   seeds: number[];
@@ -97,20 +128,27 @@ export interface StudyPlan {
 export const MAX_SEEDS = 32;
 
 /** Seeds 1..N, presets in axis order, runs seed-major so a partial study covers every preset. */
-export function planStudy(options: { outDir: string; scale: Scale; seeds: number; presets?: readonly string[]; recipe?: Recipe }): StudyPlan {
+export function planStudy(options: {
+  outDir: string;
+  scale: Scale;
+  seeds: number;
+  family?: TaskFamilyName;
+  presets?: readonly string[];
+  recipe?: Recipe;
+}): StudyPlan {
   if (!Number.isInteger(options.seeds) || options.seeds < 1 || options.seeds > MAX_SEEDS)
     throw new RangeError(`seeds must be an integer in 1..${MAX_SEEDS}, got ${options.seeds}`);
-  const all = studyPresets();
+  const all = studyPresets(options.family);
   let presets = all;
   if (options.presets) {
     const wanted = new Set(options.presets);
     for (const slug of wanted) if (!all.some((p) => p.slug === slug)) throw new RangeError(`${slug} is not a preset of the study`);
     presets = all.filter((p) => wanted.has(p.slug));
   }
-  const recipe = options.recipe ?? studyRecipe(options.scale);
+  const recipe = options.recipe ?? studyRecipe(options.scale, options.family);
   const seeds = Array.from({ length: options.seeds }, (_, i) => i + 1);
   const runs = seeds.flatMap((seed) => presets.map((preset) => ({ preset, seed, dir: runDir(options.outDir, preset.slug, seed) })));
-  return { scale: options.scale, recipe, presets, seeds, runs };
+  return { scale: options.scale, family: options.family ?? DEFAULT_STUDY_FAMILY, recipe, presets, seeds, runs };
 }
 
 export function runDir(outDir: string, slug: string, seed: number): string {
