@@ -1,27 +1,41 @@
-// `transcend-runner start --server URL`: the daemon. Connects to the server's runner
-// gateway, says hello, and stays connected (reconnecting with backoff) until Ctrl-C.
+// `transcend-runner start`: the daemon. Connects to the server's runner gateway with the
+// credential `register` stored, runs the jobs it is assigned (each in a child process),
+// and reconnects with backoff until stopped. The first Ctrl-C (or SIGTERM, as systemd
+// sends) drains: the current job finishes and reports; a second one stops now.
+import path from "node:path";
 import type { Command } from "commander";
-import { detectCapabilities, runnerVersion } from "../connection/capabilities";
-import { ConnectionRefusedError, RunnerConnection } from "../connection/runner-connection";
-import { runnerSocketUrl } from "../connection/server-url";
+import { isBackendName } from "../backend";
 import { configDir, loadCredential } from "../config";
+import { detectCapabilities, runnerVersion } from "../connection/capabilities";
+import { ConnectionRefusedError } from "../connection/runner-connection";
+import { runnerSocketUrl } from "../connection/server-url";
+import { DEFAULT_CANCEL_GRACE_MS, RunnerDaemon } from "../daemon/runner-daemon";
 import { UserError } from "../errors";
+import { defaultCacheDir } from "../training";
 
 interface StartOptions {
   server?: string;
   name?: string;
   config?: string;
+  backend: string;
+  cache: string | boolean;
+  cancelGrace: string;
 }
 
 const MAX_NAME_LENGTH = 100;
+const MAX_CANCEL_GRACE_SECONDS = 600;
 
 export function registerStartCommand(program: Command): void {
   program
     .command("start")
-    .description("connect to a Transcend server and run the work it assigns (Ctrl-C stops)")
+    .description("connect to a Transcend server and run the work it assigns (Ctrl-C finishes the current job; twice stops now)")
     .option("--server <url>", "the server's address (default: the one this runner was registered with)")
     .option("--name <name>", "a name for this runner, shown on the server (default: the registered name)")
     .option("--config <dir>", "where `register` stored the credential (default: $XDG_CONFIG_HOME/transcend-runner)")
+    .option("--backend <name>", "auto, tfjs-node-gpu, tfjs-node, wasm or cpu", "auto")
+    .option("--cache <dir>", "origin checkpoint cache, shared by all runs (default: ~/.cache/transcend-runner)")
+    .option("--no-cache", "always pretrain, never reuse or store an origin")
+    .option("--cancel-grace <seconds>", "after a cancel, how long a job may take to stop before it is killed", String(DEFAULT_CANCEL_GRACE_MS / 1000))
     .action(async (options: StartOptions) => {
       await startRunner(options);
     });
@@ -36,30 +50,45 @@ async function startRunner(options: StartOptions): Promise<void> {
   if (name !== undefined && (name.length === 0 || name.length > MAX_NAME_LENGTH)) {
     throw new UserError(`--name must be 1 to ${MAX_NAME_LENGTH} characters`);
   }
-  const capabilities = await detectCapabilities();
+  if (!isBackendName(options.backend)) throw new UserError(`--backend must be auto, tfjs-node-gpu, tfjs-node, wasm or cpu, not "${options.backend}"`);
+  const graceSeconds = Number(options.cancelGrace);
+  if (!Number.isFinite(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_CANCEL_GRACE_SECONDS)
+    throw new UserError(`--cancel-grace must be 0 to ${MAX_CANCEL_GRACE_SECONDS} seconds`);
+  const cacheDir = options.cache === false ? false : typeof options.cache === "string" ? path.resolve(options.cache) : defaultCacheDir();
+
   const log = (line: string) => console.log(`transcend-runner: ${line}`);
   if (!stored) log(`no credential in ${configDir(options.config)}: connecting unregistered (register this runner if the server refuses it)`);
-  log(`${capabilities.backend} backend on ${capabilities.device} (${capabilities.cores} cores); connecting to ${url.href}`);
+  const capabilities = await detectCapabilities(options.backend);
+  const proof = capabilities.matmul ? `, matmul ${capabilities.matmul.gflops} GFLOP/s on ${capabilities.matmul.path}` : "";
+  log(`${capabilities.backend} backend on ${capabilities.device} (${capabilities.cores} cores${proof}); connecting to ${url.href}`);
 
-  const connection = new RunnerConnection({
+  const daemon = new RunnerDaemon({
     url,
-    hello: { runnerVersion: runnerVersion(), name, capabilities },
+    server,
     credential: stored?.credential,
+    hello: { runnerVersion: runnerVersion(), name, capabilities },
+    workDir: path.join(cacheDir === false ? defaultCacheDir() : cacheDir, "attempts"),
+    originCacheDir: cacheDir,
+    backend: options.backend,
+    cancelGraceMs: graceSeconds * 1000,
     log,
   });
 
   let signals = 0;
-  const onSignal = () => {
+  const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;
-    // The second Ctrl-C means "now", for a close handshake that hangs.
-    if (signals > 1) process.exit(130);
-    log("stopping (Ctrl-C again to quit at once)");
-    connection.stop();
+    if (signals === 1) {
+      log(`${signal}: finishing the current job, then stopping (${signal} again stops now)`);
+      daemon.drain(`${signal} on the runner`);
+    } else {
+      log(`${signal} again: stopping now`);
+      void daemon.stopNow(`${signal} twice on the runner`);
+    }
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    await connection.run();
+    await daemon.run();
     log("stopped");
   } catch (error) {
     if (error instanceof ConnectionRefusedError) {

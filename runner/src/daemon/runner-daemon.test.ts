@@ -1,0 +1,243 @@
+// The daemon against a loopback stand-in of the server (real sockets, the protocol
+// package's encode/decode), with real job processes running real training steps on a
+// recipe cut down to seconds.
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from "@transcend/protocol";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { IGNORE_SIGTERM_ENV } from "./ipc";
+import { type DaemonState, RunnerDaemon, type RunnerDaemonOptions } from "./runner-daemon";
+import { TEST_CREDENTIAL, type TestGateway, contiguous, processExists, startTestGateway } from "./test-gateway";
+
+const RUN = "6f1c2a3b-4d5e-4f60-8a9b-0c1d2e3f4a5b";
+const OTHER_RUN = "7a2b3c4d-5e6f-4a70-9b8c-1d2e3f4a5b6c";
+const hello = {
+  runnerVersion: "0.0.0-test",
+  name: "daemon-test",
+  capabilities: { backend: "wasm" as const, device: "test CPU", cores: 1, memoryBytes: 1024, matmul: { gflops: 1, path: "test" } },
+};
+
+let dir = "";
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "transcend-daemon-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function startDaemon(gateway: TestGateway, overrides: Partial<RunnerDaemonOptions> = {}) {
+  const lines: string[] = [];
+  const states: DaemonState[] = [];
+  const daemon = new RunnerDaemon({
+    url: gateway.url,
+    server: gateway.server,
+    credential: TEST_CREDENTIAL,
+    hello,
+    workDir: path.join(dir, "work"),
+    originCacheDir: false,
+    backend: "wasm",
+    delayMs: () => 100,
+    log: (line) => lines.push(line),
+    uploadRetryDelayMs: 50,
+    ...overrides,
+  });
+  daemon.onStateChange((state) => states.push(state));
+  const running = daemon.run();
+  cleanups.push(async () => {
+    await daemon.stopNow("test over");
+    await running.catch(() => undefined);
+  });
+  return { daemon, running, lines, states };
+}
+
+async function gateway(options: Parameters<typeof startTestGateway>[0] = {}): Promise<TestGateway> {
+  const g = await startTestGateway(options);
+  cleanups.push(() => g.stop());
+  return g;
+}
+
+const ref = { runId: RUN, attempt: 1 };
+
+describe("the runner daemon", () => {
+  it("runs an assigned job in a child process end to end: accepted, progress 1..N, evaluation sets, packed completions, uploads, finished", async () => {
+    const g = await gateway();
+    const { daemon, states, lines } = startDaemon(g);
+    await expect.poll(() => g.ofType("ready").length).toBe(1);
+    expect(g.ofType("hello")[0]).toMatchObject({ protocolVersion: PROTOCOL_VERSION, activeAttempts: [] });
+
+    g.assign(ref);
+    await expect.poll(() => g.ofType("accepted")).toEqual([{ type: "accepted", ...ref }]);
+    const pid = daemon.jobs[0]?.pid;
+    expect(pid).toBeGreaterThan(0);
+    expect(pid).not.toBe(process.pid);
+    await expect.poll(() => g.ofType("finished").length, { timeout: 120_000, interval: 200 }).toBe(1);
+
+    // Progress: every seq from 1 exactly once, all four phases, GRPO metrics by name.
+    const progress = g.ofType("progress");
+    expect(progress.map((p) => p.seq)).toEqual(progress.map((_, i) => i + 1));
+    expect(new Set(progress.map((p) => p.phase))).toEqual(new Set(["pretraining", "evaluating_base", "grpo", "evaluating_final"]));
+    expect(progress.find((p) => p.phase === "grpo" && p.step > 0)?.metrics).toMatchObject({
+      reward: expect.any(Number),
+      kl: expect.any(Number),
+      entropy: expect.any(Number),
+      completionLength: expect.any(Number),
+      zeroVarianceFraction: expect.any(Number),
+    });
+    expect(progress.find((p) => p.phase === "pretraining" && p.step > 0)?.metrics).toMatchObject({ loss: expect.any(Number), lr: expect.any(Number) });
+
+    // Evaluation: one request per evaluated split and model, answered in chunks of 2.
+    expect(g.ofType("evaluation-request").map((r) => `${r.model}:${r.split}`)).toEqual(["base:id", "base:ood", "grpo:id", "grpo:ood"]);
+    // Completions: greedy (sample 0) and 2 samples for each of 5 items, per split and model; every frame under the limit.
+    const completionFrames = g.frames.filter((f) => f.message.type === "completions");
+    for (const frame of completionFrames) expect(Buffer.byteLength(frame.raw)).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    const entries = g.ofType("completions").flatMap((c) => c.entries.map((e) => `${c.model}:${c.split}:${e.itemId}:${e.sample}`));
+    expect(new Set(entries).size).toBe(4 * 5 * 3);
+
+    // Checkpoints over HTTP with the attempt token and their sha256; finished names the same ones.
+    const finished = g.ofType("finished")[0];
+    expect(g.uploads.map((u) => u.url)).toEqual([`/api/runs/${RUN}/attempts/1/artifacts/origin`, `/api/runs/${RUN}/attempts/1/artifacts/final`]);
+    for (const upload of g.uploads) {
+      expect(upload.authorization).toBe(`Bearer at_${RUN}_1`);
+      expect(upload.declaredSha256).toBe(upload.sha256);
+    }
+    expect(finished?.checkpoints).toEqual({ origin: g.uploads[0]?.sha256, final: g.uploads[1]?.sha256 });
+    expect(finished?.selfReported).toMatchObject({ pretrainingSteps: 40, grpoSteps: 2 });
+    expect(g.frames.findIndex((f) => f.message.type === "finished")).toBeGreaterThan(g.frames.findLastIndex((f) => f.message.type === "completions"));
+
+    // Logs arrive by byte offset, contiguous.
+    const log = [...(g.logs.get(`${RUN}#1`) ?? new Map<number, string>()).entries()].sort(([a], [b]) => a - b);
+    let offset = 0;
+    for (const [at, text] of log) {
+      expect(at).toBe(offset);
+      offset += Buffer.byteLength(text);
+    }
+    expect(log.map(([, text]) => text).join("")).toMatch(/pretraining: started[\s\S]*grpo step 2\/2[\s\S]*job: finished/);
+
+    // Heartbeats listed the attempt while it ran; the job process is gone; ready again; the attempt is forgotten once settled.
+    expect(g.ofType("heartbeat").some((h) => h.attempts.some((a) => a.runId === RUN))).toBe(true);
+    expect(processExists(pid ?? 0)).toBe(false);
+    await expect.poll(() => g.ofType("ready").length).toBe(2);
+    await expect.poll(() => daemon.jobs.length).toBe(0);
+    expect(states).toEqual(["idle", "busy", "idle"]);
+    expect(lines).toContain("state: connecting → idle");
+  }, 180_000);
+
+  it("refuses an invalid recipe without starting anything (not retryable), and a second job while busy (retryable)", async () => {
+    const g = await gateway();
+    const { daemon } = startDaemon(g);
+    await expect.poll(() => g.ofType("ready").length).toBe(1);
+    g.assign(ref, { recipe: { model: { layers: 99 } } });
+    await expect.poll(() => g.ofType("failed")).toEqual([
+      { type: "failed", ...ref, retryable: false, error: expect.stringMatching(/^invalid recipe: model\.layers/) },
+    ]);
+    expect(daemon.jobs).toHaveLength(0);
+
+    g.assign({ runId: OTHER_RUN, attempt: 1 });
+    await expect.poll(() => g.ofType("accepted").length).toBe(1);
+    g.assign({ runId: RUN, attempt: 2 });
+    await expect.poll(() => g.ofType("failed").length).toBe(2);
+    expect(g.ofType("failed")[1]).toMatchObject({ runId: RUN, attempt: 2, retryable: true, error: "this runner is already running a job" });
+  }, 60_000);
+
+  it("cancel: SIGTERM ends the job process, nothing is reported for the attempt, the runner is ready again", async () => {
+    const g = await gateway();
+    const { daemon } = startDaemon(g);
+    await expect.poll(() => g.ofType("ready").length).toBe(1);
+    g.assign(ref);
+    await expect.poll(() => g.ofType("progress").length, { timeout: 30_000 }).toBeGreaterThan(0);
+    const pid = daemon.jobs[0]?.pid ?? 0;
+    expect(processExists(pid)).toBe(true);
+    const cancelledAt = Date.now();
+    g.send({ type: "cancel", ...ref, reason: "cancelled by its owner" });
+    await expect.poll(() => processExists(pid), { timeout: 5_000, interval: 20 }).toBe(false);
+    expect(Date.now() - cancelledAt).toBeLessThan(5_000);
+    await expect.poll(() => g.ofType("ready").length).toBe(2);
+    expect(g.ofType("failed")).toEqual([]);
+    expect(g.ofType("finished")).toEqual([]);
+    expect(daemon.jobs).toHaveLength(0);
+  }, 60_000);
+
+  it("cancel: a job that ignores SIGTERM is killed with SIGKILL after the grace period", async () => {
+    const g = await gateway();
+    const grace = 1_500;
+    const { daemon } = startDaemon(g, { cancelGraceMs: grace, jobEnv: { [IGNORE_SIGTERM_ENV]: "1" } });
+    await expect.poll(() => g.ofType("ready").length).toBe(1);
+    g.assign(ref);
+    await expect.poll(() => g.ofType("progress").length, { timeout: 30_000 }).toBeGreaterThan(0);
+    const pid = daemon.jobs[0]?.pid ?? 0;
+    const cancelledAt = Date.now();
+    g.send({ type: "cancel", ...ref, reason: "cancelled by its owner" });
+    await new Promise((resolve) => setTimeout(resolve, grace / 2));
+    expect(processExists(pid)).toBe(true); // SIGTERM ignored
+    await expect.poll(() => processExists(pid), { timeout: grace + 3_000, interval: 20 }).toBe(false);
+    const took = Date.now() - cancelledAt;
+    expect(took).toBeGreaterThanOrEqual(grace - 50);
+    expect(took).toBeLessThan(grace + 3_000);
+    expect(g.ofType("failed")).toEqual([]);
+  }, 60_000);
+
+  it("a stale_attempt error for a running attempt kills its job (the lease is gone)", async () => {
+    const g = await gateway();
+    const { daemon, lines } = startDaemon(g);
+    await expect.poll(() => g.ofType("ready").length).toBe(1);
+    g.assign(ref);
+    await expect.poll(() => g.ofType("progress").length, { timeout: 30_000 }).toBeGreaterThan(0);
+    const pid = daemon.jobs[0]?.pid ?? 0;
+    g.send({ type: "error", reason: "stale_attempt", message: "attempt 1 of this run was re-assigned", ...ref });
+    await expect.poll(() => processExists(pid), { timeout: 15_000, interval: 20 }).toBe(false);
+    expect(lines.some((line) => line.includes("stale_attempt: attempt 1 of this run was re-assigned"))).toBe(true);
+    expect(g.ofType("failed")).toEqual([]);
+  }, 60_000);
+
+  it("reconnect mid-job: the job keeps running, the hello lists it, unacked progress is re-sent, no seq is lost or stored twice", async () => {
+    let acking = false;
+    const g = await gateway({ ack: () => acking });
+    const { daemon, states } = startDaemon(g);
+    await expect.poll(() => g.ofType("ready").length).toBe(1);
+    g.assign(ref);
+    await expect.poll(() => g.ofType("progress").length, { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+    const pid = daemon.jobs[0]?.pid ?? 0;
+    const beforeDrop = g.ofType("progress").length;
+    acking = true; // the second connection acks
+    g.dropConnection();
+    await expect.poll(() => g.connections).toBe(2);
+    expect(processExists(pid)).toBe(true);
+    const hellos = g.ofType("hello");
+    expect(hellos[1]?.activeAttempts).toEqual([ref]);
+    await expect.poll(() => g.ofType("finished").length, { timeout: 120_000, interval: 200 }).toBe(1);
+
+    // Everything sent before the drop went again on the new connection, and the store has each seq once.
+    const resent = g.frames.filter((f) => f.connection === 2 && f.message.type === "progress").map((f) => (f.message as { seq: number }).seq);
+    expect(resent.slice(0, beforeDrop)).toEqual(Array.from({ length: beforeDrop }, (_, i) => i + 1));
+    const store = g.stored.get(`${RUN}#1`) ?? new Map<number, unknown>();
+    const highest = Math.max(...g.ofType("progress").map((p) => p.seq));
+    expect(contiguous(store)).toBe(highest);
+    expect(store.size).toBe(highest);
+    // The job ran on: the daemon stayed busy through the outage.
+    expect(states).toEqual(["idle", "busy", "idle"]);
+  }, 180_000);
+
+  it("drain: finishes the current job, takes no new one, and closes with 1000", async () => {
+    const g = await gateway();
+    const { daemon, running, states } = startDaemon(g);
+    await expect.poll(() => g.ofType("ready").length).toBe(1);
+    g.assign(ref);
+    await expect.poll(() => g.ofType("accepted").length).toBe(1);
+    g.send({ type: "drain", reason: "server maintenance" });
+    await expect.poll(() => daemon.state).toBe("draining");
+    g.assign({ runId: OTHER_RUN, attempt: 1 });
+    await expect.poll(() => g.ofType("failed")).toEqual([
+      { type: "failed", runId: OTHER_RUN, attempt: 1, retryable: true, error: "this runner is draining and takes no new runs" },
+    ]);
+    await running;
+    expect(g.ofType("finished")).toHaveLength(1);
+    expect(states).toEqual(["idle", "busy", "draining", "stopped"]);
+    await expect.poll(() => g.closes).toEqual([1000]);
+  }, 180_000);
+});
