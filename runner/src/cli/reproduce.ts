@@ -25,7 +25,7 @@ export function registerReproduceCommand(program: Command): void {
       "Run the paper's study — every axis at zero and partial pretraining overlap, the paper recipe, N seeds — " +
         "and write DIR/report.md with figures and a verdict on each of the paper's claims. Resumable.",
     )
-    .option("--out <dir>", "where runs/, report.md, summary.json and the figures are written", "reproduce-out")
+    .option("--out <dir>", "where runs/, report.md, summary.json and the figures are written (.runs/ is git-ignored)", ".runs/reproduce")
     .option("--seeds <n>", "seeds per task variant", "3")
     .option("--scale <scale>", `${SCALES.join(", ")}: ci = minutes, pipeline only; cpu = the real study on a CPU; gpu = larger models`, "cpu")
     .option("--server <url>", "submit the runs to a Transcend server and wait, instead of running them here")
