@@ -3,3 +3,4 @@
 export * from "./variant";
 export * from "./recipe";
 export * from "./messages";
+export * from "./model-size";

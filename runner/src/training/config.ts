@@ -17,8 +17,6 @@ export interface ModelConfig {
   dropout: number;
 }
 
-export const MLP_RATIO = 4; // GPT-2's MLP width; the bench reference uses the same.
-
 export function modelConfigFor(model: ModelRecipe, vocabSize: number): ModelConfig {
   const config: ModelConfig = {
     vocabSize,
@@ -47,31 +45,6 @@ export function headDim(config: ModelConfig): number {
   return config.dModel / config.heads;
 }
 
-/** Every trainable number: embeddings, blocks (attention + MLP + two layer norms), final norm. */
-export function parameterCount(config: ModelConfig): number {
-  const c = config.dModel;
-  const tokenEmbedding = config.vocabSize * c; // tied with the output layer: counted once
-  const positionEmbedding = config.positionalEncoding === "learned" ? config.contextLength * c : 0;
-  const attention = 4 * (c * c + c); // query, key, value, output projection, each with a bias
-  const mlp = c * MLP_RATIO * c + MLP_RATIO * c + MLP_RATIO * c * c + c;
-  const layerNorms = 2 * 2 * c;
-  const finalNorm = 2 * c;
-  return tokenEmbedding + positionEmbedding + config.layers * (attention + mlp + layerNorms) + finalNorm;
-}
-
-/**
- * Forward FLOPs per token at a given sequence length: 2 per weight of every matmul
- * (the output layer included, the embedding lookup not) plus the attention scores and
- * the weighted sum over the `sequenceLength` keys.
- */
-export function forwardFlopsPerToken(config: ModelConfig, sequenceLength = config.contextLength): number {
-  const c = config.dModel;
-  const matmulWeights = config.layers * (4 * c * c + 2 * MLP_RATIO * c * c) + config.vocabSize * c;
-  const attention = config.layers * 2 * c * sequenceLength;
-  return 2 * matmulWeights + attention;
-}
-
-/** Training FLOPs per token: forward plus a backward pass that costs twice the forward. */
-export function trainingFlopsPerToken(config: ModelConfig, sequenceLength = config.contextLength): number {
-  return 3 * forwardFlopsPerToken(config, sequenceLength);
-}
+// Parameter count and FLOPs live in packages/protocol, so the web's recipe form and queue
+// estimate with the very formulas the engine uses, without importing TensorFlow.
+export { forwardFlopsPerToken, MLP_RATIO, parameterCount, trainingFlopsPerToken } from "@transcend/protocol";
