@@ -1,21 +1,13 @@
-// The exact commands the runners page shows after creating a registration token. Kept
-// apart from React so the quoting is tested: a copied command must run as shown.
+// The exact commands the runners page shows after creating a registration token.
 
-/** Quotes `value` for a POSIX shell unless it is made only of characters that need none. */
-export function shellQuote(value: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
-  return `'${value.replace(/'/g, `'"'"'`)}'`;
-}
-
-/** `npx transcend-runner register … && npx transcend-runner start`, one line to paste. */
-export function registerCommand(input: { server: string; token: string; name: string }): string {
-  const register = [
-    "npx transcend-runner register",
-    `--server ${shellQuote(input.server)}`,
-    `--token ${shellQuote(input.token)}`,
-    `--name ${shellQuote(input.name)}`,
-  ].join(" ");
-  return `${register} && npx transcend-runner start`;
+/**
+ * The two lines a runner's owner pastes: the server's `transcend-runner register …` (it
+ * knows its public address and quotes the token and name) run through npx, which finds the
+ * runner's bin in a checkout of Transcend, then `start`.
+ */
+export function runnerCommands(registerCommand: string): string {
+  const register = registerCommand.trim().replace(/^(npx\s+)?/, "npx ");
+  return `${register}\nnpx transcend-runner start`;
 }
 
 /** A default runner name: the browser cannot know the runner's host name, so a short random suffix tells several apart. */
