@@ -2,12 +2,14 @@ import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { createCallerFactory, router } from "../trpc";
 import { accountRouter } from "./account";
 import { leaderboardRouter } from "./leaderboard";
+import { resultsRouter } from "./results";
 import { runnersRouter } from "./runners";
 import { tokensRouter } from "./tokens";
 
 export const appRouter = router({
   account: accountRouter,
   leaderboard: leaderboardRouter,
+  results: resultsRouter,
   runners: runnersRouter,
   tokens: tokensRouter,
 });

@@ -5,7 +5,7 @@
 // grader, the leaderboard and the results router share them, and tests check them against
 // values worked out by hand.
 import { z } from "zod";
-import { meanPassAtK, meanWithCI, type MeanWithInterval } from "@transcend/tasks";
+import { meanPassAtK, meanWithCI, studentTQuantile, type MeanWithInterval } from "@transcend/tasks";
 
 /** A leaderboard row needs this many seeds before it is ranked; fewer are shown as "needs seeds". */
 export const RANKING_MIN_SEEDS = 3;
@@ -228,4 +228,14 @@ export function wilsonInterval(successes: number, trials: number, z95 = 1.959963
   const centre = (p + z2 / (2 * trials)) / (1 + z2 / trials);
   const half = (z95 * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials))) / (1 + z2 / trials);
   return { lower: Math.max(0, centre - half), upper: Math.min(1, centre + half) };
+}
+
+/**
+ * The same interval as `interval` from a count, mean and sample standard deviation (what SQL
+ * aggregates give), so the overview can rank every recipe without reading each run.
+ */
+export function intervalFromMoments(n: number, mean: number, sd: number | null): Interval {
+  if (n < 2 || sd === null) return { n, mean, halfWidth: null, lower: null, upper: null };
+  const halfWidth = studentTQuantile(0.975, n - 1) * (sd / Math.sqrt(n));
+  return { n, mean, halfWidth, lower: mean - halfWidth, upper: mean + halfWidth };
 }
