@@ -80,7 +80,7 @@ export class AttemptOutbox {
     if (text === "" || this.discarded) return;
     this.pendingLog += text;
     if (Buffer.byteLength(this.pendingLog) >= LOG_CHUNK_BYTES) this.flushLog();
-    else this.logTimer ??= setTimeout(() => this.flushLog(), LOG_FLUSH_MS);
+    else this.logTimer ??= setTimeout(() => this.flushLog(), LOG_FLUSH_MS).unref();
   }
 
   /** Sends whatever log text is waiting for its batch. */
@@ -161,7 +161,8 @@ export class AttemptOutbox {
     if (!this.send(this.terminal)) return;
     this.terminalSentAt = performance.now();
     clearTimeout(this.settleTimer);
-    this.settleTimer = setTimeout(() => this.markDelivered(), TERMINAL_SETTLE_MS);
+    // Bookkeeping timers never keep a stopped runner's process alive.
+    this.settleTimer = setTimeout(() => this.markDelivered(), TERMINAL_SETTLE_MS).unref();
   }
 
   private markDelivered(): void {
@@ -170,7 +171,7 @@ export class AttemptOutbox {
     this.deliveredAt = performance.now();
     clearTimeout(this.settleTimer);
     // Re-check once the server has had its chance to ack and grade.
-    this.settleTimer = setTimeout(() => this.checkSettled(), SETTLE_MAX_MS);
+    this.settleTimer = setTimeout(() => this.checkSettled(), SETTLE_MAX_MS).unref();
     this.checkSettled();
   }
 

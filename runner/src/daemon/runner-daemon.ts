@@ -275,7 +275,7 @@ export class RunnerDaemon {
           clearInterval(poll);
           this.close();
         }
-      }, 100);
+      }, 100).unref();
     }
   }
 

@@ -25,6 +25,9 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { localEvaluationItems } from "../training/evaluation";
 
 export const TEST_CREDENTIAL = "rc_test_credential_0123456789abcdef";
+/** The one registration token the stand-in exchanges for TEST_CREDENTIAL. */
+export const TEST_REGISTRATION_TOKEN = "rt_test_registration_token";
+export const TEST_RUNNER_ID = "0b9c8d7e-6f5a-4b3c-9d2e-1f0a9b8c7d6e";
 export const TEST_VARIANT_SLUG = "mod-arith-depth-partial";
 
 /** The tiny preset cut down so a whole job (pretrain, evaluate, GRPO, evaluate) takes seconds. */
@@ -91,6 +94,12 @@ export async function startTestGateway(options: TestGatewayOptions = {}) {
         const sha256 = createHash("sha256").update(body).digest("hex");
         uploads.push({ url: req.url ?? "", authorization: header(req, "authorization"), declaredSha256: header(req, "x-content-sha256"), sha256, bytes: body.length });
         res.writeHead(sha256 === header(req, "x-content-sha256") ? 201 : 400).end();
+        return;
+      }
+      if (req.method === "POST" && req.url === "/api/runners/register") {
+        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { token?: unknown };
+        if (body.token !== TEST_REGISTRATION_TOKEN) return void res.writeHead(401).end(JSON.stringify({ error: "unknown registration token" }));
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ runnerId: TEST_RUNNER_ID, credential: TEST_CREDENTIAL }));
         return;
       }
       res.writeHead(404).end();
