@@ -3,15 +3,19 @@ import { createCallerFactory, router } from "../trpc";
 import { accountRouter } from "./account";
 import { leaderboardRouter } from "./leaderboard";
 import { resultsRouter } from "./results";
+import { recipesRouter } from "./recipes";
 import { runnersRouter } from "./runners";
 import { tokensRouter } from "./tokens";
+import { variantsRouter } from "./variants";
 
 export const appRouter = router({
   account: accountRouter,
   leaderboard: leaderboardRouter,
   results: resultsRouter,
+  recipes: recipesRouter,
   runners: runnersRouter,
   tokens: tokensRouter,
+  variants: variantsRouter,
 });
 
 export type AppRouter = typeof appRouter;
