@@ -6,6 +6,7 @@ import { closed, eventually, nextFrame, openSocket } from "../test/sockets";
 import { startTranscendServer, type TranscendServer } from "./app-server";
 import { getServerContext } from "./context";
 import { createCaller } from "./routers/_app";
+import { createRunner, createUser } from "./test-fleet";
 import { anonymousContext } from "./trpc";
 import { readServerVersion } from "./version";
 
@@ -20,10 +21,14 @@ const hello: HelloMessage = {
 describeEachDatabase("Transcend server", (getDb, { kind, getDatabase }) => {
   let server: TranscendServer;
   let socketUrl: string;
+  /** A registered runner's credential: the gateway authenticates every upgrade. */
+  let auth: Record<string, string>;
 
   beforeAll(async () => {
     server = await startTranscendServer({ port: 0, host: "127.0.0.1", database: getDatabase(), log: () => {} });
     socketUrl = `ws://127.0.0.1:${server.port}${RUNNER_SOCKET_PATH}`;
+    const { credential } = await createRunner(getDb(), await createUser(getDb(), "server-test"));
+    auth = { authorization: `Bearer ${credential}` };
   });
   afterAll(async () => {
     await server.close();
@@ -42,7 +47,7 @@ describeEachDatabase("Transcend server", (getDb, { kind, getDatabase }) => {
   });
 
   it("counts a runner once its hello is welcomed, and forgets it when it disconnects", async () => {
-    const socket = await openSocket(socketUrl);
+    const socket = await openSocket(socketUrl, auth);
     // An open socket without a hello is not a runner yet.
     expect(await health()).toMatchObject({ runnersConnected: 0 });
     const welcome = nextFrame(socket);
@@ -55,7 +60,7 @@ describeEachDatabase("Transcend server", (getDb, { kind, getDatabase }) => {
   });
 
   it("refuses a runner that speaks another protocol version with a message for a person, and code 4000", async () => {
-    const socket = await openSocket(socketUrl);
+    const socket = await openSocket(socketUrl, auth);
     const frame = nextFrame(socket);
     const close = closed(socket);
     // A runner from another era may also send fields this server does not know.
@@ -71,7 +76,7 @@ describeEachDatabase("Transcend server", (getDb, { kind, getDatabase }) => {
 
   it("closes the socket with 1008 and a named reason on an invalid frame", async () => {
     for (const bad of ["not json", JSON.stringify({ type: "hello", protocolVersion: PROTOCOL_VERSION }), JSON.stringify({ type: "bogus" })]) {
-      const socket = await openSocket(socketUrl);
+      const socket = await openSocket(socketUrl, auth);
       const frame = nextFrame(socket);
       const close = closed(socket);
       socket.send(bad);
@@ -81,7 +86,7 @@ describeEachDatabase("Transcend server", (getDb, { kind, getDatabase }) => {
   });
 
   it("refuses a second hello on one connection", async () => {
-    const socket = await openSocket(socketUrl);
+    const socket = await openSocket(socketUrl, auth);
     const welcome = nextFrame(socket);
     socket.send(JSON.stringify(hello));
     await welcome;

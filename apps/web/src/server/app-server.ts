@@ -3,11 +3,16 @@
 // health and the gateway out of Next lets tests run a real server without `next build`.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import nodePath from "node:path";
 import type { Duplex } from "node:stream";
 import { sql } from "drizzle-orm";
 import { createDatabase, isUserError, type Database } from "@transcend/db";
 import { clearServerContext, setServerContext, type DatabaseKind, type ServerContext } from "./context";
 import { RunnerGateway } from "./gateway/runner-gateway";
+import { LeaseSweeper } from "./gateway/sweeper";
+import { handleFleetRequest, isFleetPath } from "./http/fleet-http";
+import type { QueueSettings } from "./services/queue";
+import { RunEvents } from "./services/run-events";
 import { checkHealth, sendHealth } from "./health";
 import { seedDatabase } from "./seed";
 import { StartupError, firstLine } from "./startup-error";
@@ -34,6 +39,17 @@ export interface StartServerOptions {
   /** Passed to the gateway; tests use another value to play a server of another release. */
   protocolVersion?: number;
   log?: (line: string) => void;
+  /** The runner fleet's timings; tests shorten them (defaults in gateway/ and services/queue.ts). */
+  fleet?: {
+    heartbeatIntervalMs?: number;
+    sweepIntervalMs?: number;
+    claimPollMs?: number;
+    helloTimeoutMs?: number;
+    pingIntervalMs?: number;
+    queue?: Partial<QueueSettings>;
+  };
+  /** Where uploaded checkpoints are stored (default: <dataDir or ./.data>/artifacts). */
+  artifactsDir?: string;
 }
 
 export interface TranscendServer {
@@ -52,6 +68,7 @@ export async function startTranscendServer(options: StartServerOptions): Promise
   const expectedKind: DatabaseKind = options.database?.kind ?? (options.databaseUrl ? "postgres" : "pglite");
   // Filled in as start-up progresses; the request handler answers 503 until each part is ready.
   const ready: { context?: ServerContext; pages?: PageHandlers } = {};
+  const artifactsDir = nodePath.resolve(options.artifactsDir ?? nodePath.join(options.dataDir ?? ".data", "artifacts"));
 
   const server = createServer((request, response) => {
     const path = (request.url ?? "/").split("?", 1)[0];
@@ -61,6 +78,10 @@ export async function startTranscendServer(options: StartServerOptions): Promise
         return;
       }
       void checkHealth(ready.context, { version, databaseKind: expectedKind }).then((health) => sendHealth(response, health));
+      return;
+    }
+    if (path !== undefined && isFleetPath(path) && ready.context) {
+      void handleFleetRequest({ db: ready.context.db, artifactsDir, log }, request, response);
       return;
     }
     const pages = ready.pages;
@@ -101,7 +122,28 @@ export async function startTranscendServer(options: StartServerOptions): Promise
     throw new StartupError(`cannot seed the preset task variants and recipes: ${firstLine(error)}`);
   }
 
-  const gateway = new RunnerGateway({ serverVersion: version, protocolVersion: options.protocolVersion, log });
+  let runEvents: RunEvents;
+  try {
+    runEvents = await RunEvents.start(database, log);
+  } catch (error) {
+    if (ownsDatabase) await database.close();
+    await closeHttpServer(server);
+    throw new StartupError(`cannot listen for fleet events on the database: ${firstLine(error)}`);
+  }
+  const fleet = options.fleet ?? {};
+  const gateway = new RunnerGateway({
+    serverVersion: version,
+    protocolVersion: options.protocolVersion,
+    db: database.db,
+    events: runEvents,
+    heartbeatIntervalMs: fleet.heartbeatIntervalMs,
+    claimPollMs: fleet.claimPollMs,
+    helloTimeoutMs: fleet.helloTimeoutMs,
+    pingIntervalMs: fleet.pingIntervalMs,
+    queue: fleet.queue,
+    log,
+  });
+  const sweeper = new LeaseSweeper({ db: database.db, intervalMs: fleet.sweepIntervalMs, settings: fleet.queue, log });
   // Upgraded sockets leave the http server's bookkeeping (closeAllConnections skips them)
   // yet still hold server.close() open; Next's hot-reload sockets are ended here on close.
   const upgradedSockets = new Set<Duplex>();
@@ -122,6 +164,7 @@ export async function startTranscendServer(options: StartServerOptions): Promise
     db,
     databaseKind: database.kind,
     gateway,
+    runEvents,
     version,
     pingDatabase: async () => {
       await db.execute(sql`select 1`);
@@ -140,7 +183,9 @@ export async function startTranscendServer(options: StartServerOptions): Promise
     },
     close() {
       closing ??= (async () => {
+        await sweeper.close();
         await gateway.close();
+        await runEvents.close();
         for (const socket of upgradedSockets) socket.destroy();
         await closeHttpServer(server);
         clearServerContext(context);

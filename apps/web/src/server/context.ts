@@ -3,6 +3,7 @@
 // module-level singleton would exist once per bundle; a globalThis key is shared by all.
 import type { Db } from "@transcend/db";
 import type { RunnerGateway } from "./gateway/runner-gateway";
+import type { RunEvents } from "./services/run-events";
 
 export type DatabaseKind = "pglite" | "postgres";
 
@@ -10,6 +11,8 @@ export interface ServerContext {
   db: Db;
   databaseKind: DatabaseKind;
   gateway: RunnerGateway;
+  /** Cross-instance fleet signals (LISTEN/NOTIFY): live run updates for pages, cancels, revocations. */
+  runEvents: RunEvents;
   version: string;
   /** Resolves when the database answers a trivial query; used by the health check. */
   pingDatabase(): Promise<void>;

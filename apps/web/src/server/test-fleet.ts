@@ -2,7 +2,8 @@
 // runs, made through the real services (no rows written behind their back).
 import { createRecipe, createTaskVariant, type Db } from "@transcend/db";
 import { runStateTransitions, runs, users } from "@transcend/db/schema";
-import type { RunnerCapabilities } from "@transcend/protocol";
+import { recipePresets, type RunnerCapabilities } from "@transcend/protocol";
+import { presets } from "@transcend/tasks";
 import { createRegistrationToken, registerRunner } from "./services/runners";
 
 export const testCapabilities: RunnerCapabilities = { backend: "wasm", device: "test CPU", cores: 2, memoryBytes: 2 ** 30 };
@@ -52,4 +53,29 @@ export async function queueRuns(
     ids.push(...inserted.map((r) => r.id));
   }
   return ids;
+}
+
+/**
+ * A real preset variant and the `tiny` recipe with a small evaluation (few items, two
+ * samples), so the real grader can grade a simulated runner's completions quickly.
+ */
+export async function createGradableVariantAndRecipe(
+  db: Db,
+  ownerId: string,
+  recipeOverrides: Record<string, unknown> = {},
+): Promise<{ variantId: string; recipeId: string; evalSplits: string[] }> {
+  const preset = presets[0];
+  if (!preset) throw new Error("no preset task variants");
+  const variant = await createTaskVariant(db, { ownerId, spec: { ...preset, slug: unique("variant"), name: "test variant" } });
+  const recipe = await createRecipe(db, {
+    ownerId,
+    spec: {
+      ...recipePresets.tiny,
+      slug: unique("recipe"),
+      name: "test recipe",
+      evaluation: { ...recipePresets.tiny.evaluation, itemsPerSplit: 3, samplesPerItem: 2, kValues: [1, 2] },
+      ...recipeOverrides,
+    },
+  });
+  return { variantId: variant.id, recipeId: recipe.id, evalSplits: [...preset.evalSplits] };
 }

@@ -1,9 +1,10 @@
 // Small helpers for tests that talk to the gateway over a real socket.
 import { WebSocket } from "ws";
 
-export function openSocket(url: string): Promise<WebSocket> {
+/** `headers`: e.g. the runner credential, `{ authorization: "Bearer …" }`, checked at the upgrade. */
+export function openSocket(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
+    const socket = new WebSocket(url, { headers });
     socket.once("open", () => resolve(socket));
     socket.once("error", reject);
   });

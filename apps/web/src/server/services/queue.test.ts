@@ -89,7 +89,7 @@ describeEachDatabase("run queue", (getDb) => {
       ["grpo", "reward", 0.5],
       ["pretraining", "loss", 2.5],
     ]);
-    expect(await recordLog(getDb(), { ref, runnerId: runner.runnerId, offset: 0, text: "héllo\n" })).toEqual({ endOffset: 7 });
+    expect(await recordLog(getDb(), { ref, runnerId: runner.runnerId, offset: 0, text: "héllo\n" })).toEqual({ endOffset: 7, lastSeq: 2 });
     await recordLog(getDb(), { ref, runnerId: runner.runnerId, offset: 0, text: "héllo\n" });
     await recordLog(getDb(), { ref, runnerId: runner.runnerId, offset: 7, text: "world\n" });
     expect((await readLog(getDb(), { runId: ref.runId })).text).toBe("héllo\nworld\n");

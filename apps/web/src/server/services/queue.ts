@@ -389,7 +389,7 @@ export async function recordProgress(
 export async function recordLog(
   db: Db,
   input: { ref: AttemptRef; runnerId: string; offset: number; text: string },
-): Promise<{ endOffset: number }> {
+): Promise<{ endOffset: number; lastSeq: number }> {
   return db.transaction(async (tx) => {
     await lockCurrentAttempt(tx, input.ref, input.runnerId);
     if (input.text.length > 0) {
@@ -398,7 +398,11 @@ export async function recordLog(
         .values({ runId: input.ref.runId, attempt: input.ref.attempt, offset: input.offset, text: input.text })
         .onConflictDoNothing();
     }
-    return { endOffset: input.offset + Buffer.byteLength(input.text, "utf8") };
+    const [attempt] = await tx
+      .select({ lastSeq: runAttempts.lastSeq })
+      .from(runAttempts)
+      .where(and(eq(runAttempts.runId, input.ref.runId), eq(runAttempts.attempt, input.ref.attempt)));
+    return { endOffset: input.offset + Buffer.byteLength(input.text, "utf8"), lastSeq: attempt?.lastSeq ?? 0 };
   });
 }
 
@@ -510,12 +514,12 @@ export async function sweepExpiredLeases(
 /** The attempt a per-attempt upload token authorises, if it is still current. */
 export async function attemptForToken(db: Db, token: string): Promise<{ runId: string; attempt: number; current: boolean } | undefined> {
   const [row] = await db
-    .select({ runId: runAttempts.runId, attempt: runAttempts.attempt, outcome: runAttempts.outcome, runAttempt: runs.attempt })
+    .select({ runId: runAttempts.runId, attempt: runAttempts.attempt, outcome: runAttempts.outcome, runAttempt: runs.attempt, state: runs.state })
     .from(runAttempts)
     .innerJoin(runs, eq(runs.id, runAttempts.runId))
     .where(eq(runAttempts.tokenHash, hashSecret(token)));
   if (!row) return undefined;
-  return { runId: row.runId, attempt: row.attempt, current: row.outcome === "running" || row.outcome === "succeeded" };
+  return { runId: row.runId, attempt: row.attempt, current: row.outcome === "running" && row.runAttempt === row.attempt && !TERMINAL.has(row.state) };
 }
 
 // ── why a run waits ─────────────────────────────────────────────────────────────
@@ -591,4 +595,27 @@ export async function queuedReason(db: Db, runId: string, input: { onlineWithinM
   return n === 0
     ? "Next in the queue: waiting for a runner to become free."
     : `${n} run${n === 1 ? "" : "s"} ahead in the queue; every fitting runner is busy.`;
+}
+
+/** Highest stored progress seq of each attempt (what a reconnecting runner is acked). */
+export async function lastSeqOf(db: Db, refs: AttemptRef[]): Promise<Map<string, number>> {
+  const result = new Map<string, number>();
+  if (refs.length === 0) return result;
+  const rows = await db
+    .select({ runId: runAttempts.runId, attempt: runAttempts.attempt, lastSeq: runAttempts.lastSeq })
+    .from(runAttempts)
+    .where(inArray(runAttempts.runId, refs.map((r) => r.runId)));
+  for (const row of rows) result.set(`${row.runId}/${row.attempt}`, row.lastSeq);
+  return result;
+}
+
+/** Whether any queued run's backoff is over: idle runners only try to claim when one is. */
+export async function hasClaimableRuns(db: Db): Promise<boolean> {
+  const rows = await queryRows<{ one: number }>(db, sql`select 1 as one from runs where state = 'queued' and not_before <= now() limit 1`);
+  return rows.length > 0;
+}
+
+/** Tells every instance that runs were queued, so idle runners claim at once instead of at the next poll. */
+export async function announceQueuedRuns(db: Db): Promise<void> {
+  await publishFleetEvent(db, { type: "queue-changed" });
 }
