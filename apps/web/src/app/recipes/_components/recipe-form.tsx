@@ -4,7 +4,7 @@
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useState, type ReactNode } from "react";
 import { Controller, useForm, useWatch, type Control, type FieldPath, type UseFormRegister } from "react-hook-form";
-import { recipeSchema, type Recipe, type RecipeInput, type RecipePresetName } from "@transcend/protocol";
+import type { RecipePresetName } from "@transcend/protocol";
 import { Alert, Button, Card, CardHeader, Checkbox, Field, Input, Select, cn } from "@/components/ui";
 import { errorAt } from "@/app/variants/_lib/draft";
 import {
@@ -15,43 +15,46 @@ import {
   formatIntegerList,
   limitText,
   parseIntegerList,
-  presetValues,
   type RecipeField,
 } from "../_lib/fields";
+import { recipeFromPreset, recipeSpecFormSchema, type RecipeSpec, type RecipeSpecInput } from "../_lib/spec";
 
 export interface SaveProblem {
   path?: string;
   message: string;
 }
 
-const path = (value: string) => value as FieldPath<RecipeInput>;
+const path = (value: string) => value as FieldPath<RecipeSpecInput>;
 
 export function RecipeForm({
   initial,
   initialPreset,
   submitLabel,
   showPresets = false,
+  slugLocked = false,
   aside,
   onSave,
 }: {
-  initial: RecipeInput;
+  initial: RecipeSpecInput;
   initialPreset?: RecipePresetName;
   submitLabel: string;
   showPresets?: boolean;
+  /** Editing keeps the slug: it names the recipe whose new version this is. */
+  slugLocked?: boolean;
   /** Drawn beside the form (the estimate), given the values as they are typed. */
-  aside?: (values: RecipeInput) => ReactNode;
-  onSave: (recipe: Recipe) => Promise<SaveProblem[] | void>;
+  aside?: (values: RecipeSpecInput) => ReactNode;
+  onSave: (recipe: RecipeSpec) => Promise<SaveProblem[] | void>;
 }) {
-  const form = useForm<RecipeInput, unknown, Recipe>({
-    resolver: zodResolver(recipeSchema),
+  const form = useForm<RecipeSpecInput, unknown, RecipeSpec>({
+    resolver: zodResolver(recipeSpecFormSchema),
     defaultValues: structuredClone(initial),
     mode: "onTouched",
   });
-  const { control, register, handleSubmit, reset, setError, formState } = form;
+  const { control, register, handleSubmit, reset, getValues, setError, formState } = form;
   const { errors, isSubmitting } = formState;
   const [preset, setPreset] = useState<RecipePresetName | undefined>(initialPreset);
   const [formProblem, setFormProblem] = useState<string>();
-  const values = useWatch({ control }) as RecipeInput;
+  const values = useWatch({ control }) as RecipeSpecInput;
 
   const onSubmit = handleSubmit(async (recipe) => {
     setFormProblem(undefined);
@@ -87,7 +90,9 @@ export function RecipeForm({
                     checked={preset === name}
                     onChange={() => {
                       setPreset(name);
-                      reset(presetValues(name));
+                      // A preset replaces the settings; the slug and name typed so far stay.
+                      const { slug, name: recipeName } = getValues();
+                      reset({ ...recipeFromPreset(name), slug, name: recipeName });
                     }}
                   />
                   <span className="block font-semibold">{name}</span>
@@ -100,9 +105,18 @@ export function RecipeForm({
 
         <Card aria-labelledby="recipe-name">
           <CardHeader id="recipe-name" title="Name" />
-          <Field label="Recipe name" hint="shown on the leaderboard; 1–80 characters" error={errors.name?.message}>
-            <Input autoComplete="off" {...register("name", { setValueAs: (value: string) => (value === "" ? undefined : value) })} />
-          </Field>
+          <div className="grid gap-4 sm:grid-cols-2">
+            <Field label="Recipe name" hint="shown on the leaderboard; 1–80 characters" error={errors.name?.message}>
+              <Input autoComplete="off" {...register("name")} />
+            </Field>
+            <Field
+              label="Slug"
+              hint={slugLocked ? "a new version keeps its slug; fork it to make another" : "its address: lowercase letters and digits joined by dashes, 3–64"}
+              error={errors.slug?.message}
+            >
+              <Input autoComplete="off" spellCheck={false} className="font-mono" readOnly={slugLocked} {...register("slug")} />
+            </Field>
+          </div>
         </Card>
 
         {SECTIONS.map((section) => (
@@ -222,8 +236,8 @@ function RecipeFieldControl({
   errors,
 }: {
   field: RecipeField;
-  control: Control<RecipeInput>;
-  register: UseFormRegister<RecipeInput>;
+  control: Control<RecipeSpecInput>;
+  register: UseFormRegister<RecipeSpecInput>;
   errors: unknown;
 }) {
   const error = errorAt(errors, field.path) ?? (field.kind === "integer-list" ? firstChildError((errors as Record<string, unknown>)[field.section], field.key) : undefined);

@@ -46,12 +46,15 @@ export function VariantForm({
   initial,
   submitLabel,
   familyLocked = false,
+  slugLocked = false,
   onSave,
 }: {
   initial: TaskVariantInput;
   submitLabel: string;
   /** Editing keeps the family: a different family is a different variant. */
   familyLocked?: boolean;
+  /** Editing keeps the slug: it names the variant whose new version this is. */
+  slugLocked?: boolean;
   /** Saves the validated variant; resolves to problems to show, or nothing on success. */
   onSave: (variant: TaskVariant) => Promise<SaveProblem[] | void>;
 }) {
@@ -155,8 +158,12 @@ export function VariantForm({
             <Field label="Name" hint="shown on the leaderboard; up to 120 characters" error={errors.name?.message}>
               <Input autoComplete="off" {...register("name")} />
             </Field>
-            <Field label="Slug" hint="its address: lowercase letters and digits joined by dashes, 3–64" error={errors.slug?.message}>
-              <Input autoComplete="off" spellCheck={false} className="font-mono" {...register("slug")} />
+            <Field
+              label="Slug"
+              hint={slugLocked ? "a new version keeps its slug; fork it to make another" : "its address: lowercase letters and digits joined by dashes, 3–64"}
+              error={errors.slug?.message}
+            >
+              <Input autoComplete="off" spellCheck={false} className="font-mono" readOnly={slugLocked} {...register("slug")} />
             </Field>
             <Field className="sm:col-span-2" label="Description" hint={`what this variant tests; up to ${TASK_LIMITS.variant.textLength} characters`} error={errors.description?.message}>
               <Textarea rows={2} {...register("description")} />

@@ -1,0 +1,92 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { Badge, ButtonLink, EmptyState, PageHeader } from "@/components/ui";
+import { ListFilters } from "@/components/list-filters";
+import { currentUser } from "@/app/_lib/session";
+import { serverCaller } from "@/trpc/server";
+
+export const metadata: Metadata = { title: "Recipes" };
+export const dynamic = "force-dynamic";
+
+type Search = { owner?: string; q?: string; cursor?: string };
+
+export default async function RecipesPage({ searchParams }: { searchParams: Promise<Search> }) {
+  const params = await searchParams;
+  const user = await currentUser();
+  const owner = params.owner === "mine" && user ? "mine" : params.owner === "presets" ? "presets" : "all";
+  const search = params.q?.slice(0, 100) || undefined;
+  const cursor = Math.max(0, Math.min(1_000_000, Number.parseInt(params.cursor ?? "0", 10) || 0));
+  const { items, nextCursor } = await serverCaller().recipes.list({ owner, search, cursor, limit: 50 });
+  const newHref = user ? "/recipes/new?preset=tiny" : "/sign-in?next=%2Frecipes%2Fnew%3Fpreset%3Dtiny";
+
+  return (
+    <div className="space-y-8">
+      <PageHeader
+        title="Recipes"
+        description="How a run's model is built, pretrained, GRPO-trained and evaluated."
+        actions={<ButtonLink href={newHref}>New recipe</ButtonLink>}
+      />
+      <ListFilters signedIn={user !== null} owner={owner} search={search ?? ""} />
+      {items.length === 0 ? (
+        <EmptyState
+          title={search || owner !== "all" ? "No recipes match" : "No recipes yet"}
+          action={<ButtonLink href={newHref}>Start from a preset</ButtonLink>}
+        >
+          {search || owner !== "all"
+            ? "Clear the filters to see every recipe, or create the one you are looking for."
+            : "Start from the tiny, small or paper preset and change what you like."}
+        </EmptyState>
+      ) : (
+        <ul className="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
+          {items.map((item) => (
+            <li key={item.id} className="relative flex flex-col gap-2 px-5 py-4 hover:bg-slate-50 sm:flex-row sm:items-center sm:justify-between dark:hover:bg-slate-900">
+              <div className="min-w-0">
+                <p className="font-medium">
+                  <Link href={`/recipes/${item.id}`} className="after:absolute after:inset-0 focus-visible:outline-2 focus-visible:outline-indigo-500">
+                    {item.name}
+                  </Link>{" "}
+                  <span className="text-xs font-normal text-slate-500">
+                    {item.slug} · v{item.version}
+                  </span>
+                </p>
+                <p className="mt-0.5 text-sm text-slate-600 dark:text-slate-400">
+                  {item.spec.model.layers} layers × {item.spec.model.dModel} wide · {item.spec.pretraining.steps.toLocaleString("en")} pretraining steps ·{" "}
+                  {item.spec.grpo.steps} GRPO steps (β {item.spec.grpo.klBeta})
+                </p>
+              </div>
+              <div className="flex shrink-0 flex-wrap items-center gap-2 text-sm">
+                {item.isPreset ? <Badge tone="info">preset</Badge> : <span className="text-slate-500 dark:text-slate-400">by {item.ownerName}</span>}
+                <span className="text-slate-500 dark:text-slate-400">
+                  {item.runs === 0 ? "no runs" : `${item.runs} run${item.runs === 1 ? "" : "s"}`}
+                </span>
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+      {(cursor > 0 || nextCursor !== null) && (
+        <nav aria-label="Pages" className="flex justify-between">
+          {cursor > 0 ? (
+            <ButtonLink variant="secondary" size="sm" href={pageHref(params, Math.max(0, cursor - 50))}>
+              Previous
+            </ButtonLink>
+          ) : (
+            <span />
+          )}
+          {nextCursor !== null && (
+            <ButtonLink variant="secondary" size="sm" href={pageHref(params, nextCursor)}>
+              Next
+            </ButtonLink>
+          )}
+        </nav>
+      )}
+    </div>
+  );
+}
+
+function pageHref(params: Search, cursor: number): string {
+  const query = new URLSearchParams();
+  for (const key of ["owner", "q"] as const) if (params[key]) query.set(key, params[key]);
+  if (cursor > 0) query.set("cursor", String(cursor));
+  return `/recipes?${query.toString()}`;
+}
