@@ -141,6 +141,12 @@ export class AttemptJob {
 
   /** The server cancelled the attempt or its lease is gone: kill the job, report nothing more. */
   cancel(reason: string): Promise<JobExit> {
+    if (this.current === "ended") {
+      // Nothing runs any more: the server has given up on this attempt's result.
+      this.outbox.discard();
+      this.options.onSettled();
+      return this.supervisor.exited;
+    }
     this.stopping ??= { kind: "cancelled", reason };
     this.reporter.dispose();
     this.outbox.discard();

@@ -140,8 +140,16 @@ export class RunnerDaemon {
     this.close();
   }
 
+  /**
+   * The attempts whose leases this runner still needs: job running, or result not yet
+   * delivered. Once the server has the result the lease is the server's business; an
+   * attempt still waiting for acks or grading is not listed.
+   */
   private activeAttempts(): AttemptRef[] {
-    return [...this.attempts.values()].slice(0, MAX_LISTED_ATTEMPTS).map((job) => job.ref);
+    return [...this.attempts.values()]
+      .filter((job) => !job.resultDelivered)
+      .slice(0, MAX_LISTED_ATTEMPTS)
+      .map((job) => job.ref);
   }
 
   private runningJob(): AttemptJob | undefined {
