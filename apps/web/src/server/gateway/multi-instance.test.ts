@@ -55,7 +55,7 @@ describe.skipIf(serverUrl === undefined)("two server instances on one PostgreSQL
     const assigned = new Map<string, string[]>();
     const onA = new Set<SimRunner>();
     for (let i = 0; i < CLAIMERS; i++) {
-      const server = i % 2 === 0 ? a : b;
+      const server: TranscendServer = i % 2 === 0 ? a : b;
       const { credential } = await createRunner(dbA.db, submitters[i % 2] ?? "", `claimer-${i}`);
       const runner = await SimRunner.start(server.url, credential, { name: `claimer-${i}` });
       runners.push(runner);
