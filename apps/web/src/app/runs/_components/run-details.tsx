@@ -10,7 +10,7 @@ export interface RunDetailsModel {
   createdAt: Date;
   finishedAt: Date | null;
   variant: { id: string; name: string; version: number };
-  recipe: { id: string; name: string; version: number; klBeta: number };
+  recipe: { id: string; name: string; version: number; klBeta: number | null };
   runner: { name: string; backend: string | null; device: string | null } | null;
   reproducesRunId: string | null;
 }
@@ -42,7 +42,7 @@ export function RunDetails({ run }: { run: RunDetailsModel }) {
             {run.recipe.name} v{run.recipe.version}
           </Link>
         </Row>
-        <Row label="KL weight β">{run.recipe.klBeta}</Row>
+        {run.recipe.klBeta !== null && <Row label="KL weight β">{run.recipe.klBeta}</Row>}
         <Row label="Seed">{run.seed}</Row>
         <Row label="Attempt">{run.attempt === 0 ? "not started" : run.attempt}</Row>
         <Row label="Runner">

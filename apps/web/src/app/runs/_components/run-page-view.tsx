@@ -26,7 +26,14 @@ export type RunResultsModel =
   | { status: "not-graded" }
   | { status: "loading" }
   | { status: "error"; message: string }
-  | { status: "ready"; rows: readonly SplitResultRow[]; items: readonly CorrectMassItem[]; downloadUrl?: string };
+  | {
+      status: "ready";
+      rows: readonly SplitResultRow[];
+      items: readonly CorrectMassItem[];
+      /** The recipe's KL weight, for the theoretical curve. */
+      beta: number;
+      downloadUrl?: string;
+    };
 
 export function RunPageView({
   run,
@@ -78,7 +85,7 @@ export function RunPageView({
 
       <div className="grid gap-8 lg:grid-cols-3">
         <div className="min-w-0 space-y-8 lg:col-span-2">
-          <ResultsSection results={results} beta={run.recipe.klBeta} state={run.state} />
+          <ResultsSection results={results} state={run.state} />
           <TrainingCurves metrics={run.metrics} live={live} />
           <LogTail text={run.log.text} truncated={run.log.truncated} live={live} />
         </div>
@@ -96,7 +103,7 @@ export function RunPageView({
 }
 
 
-function ResultsSection({ results, beta, state }: { results: RunResultsModel; beta: number; state: string }) {
+function ResultsSection({ results, state }: { results: RunResultsModel; state: string }) {
   if (results.status === "not-graded") {
     if (state === "failed" || state === "cancelled") return null;
     return (
@@ -132,7 +139,7 @@ function ResultsSection({ results, beta, state }: { results: RunResultsModel; be
           <ResultsTable rows={results.rows} />
           <div className="rounded-xl border border-slate-200 p-4 dark:border-slate-800">
             <h3 className="mb-2 text-sm font-semibold">Per-item correct mass, base → GRPO</h3>
-            <CorrectMassScatter items={results.items} beta={beta} />
+            <CorrectMassScatter items={results.items} beta={results.beta} />
           </div>
           {results.downloadUrl && (
             <p className="text-sm">

@@ -1,16 +1,17 @@
-// The runs list's filters live in the URL (?mine=1&state=grpo&variant=<id>), so a filtered
+// The runs list's filters live in the URL (?mine=1&state=grpo&variant=<slug>), so a filtered
 // list can be bookmarked, shared and reloaded. Anything malformed is dropped, not trusted.
 import { RUN_STATES, type RunStateName } from "./run-view";
 
 export interface RunFilters {
   mine: boolean;
   state: RunStateName | null;
-  variantId: string | null;
+  /** A task variant's slug: the filter covers every version of it. */
+  variantSlug: string | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
-export const NO_FILTERS: RunFilters = { mine: false, state: null, variantId: null };
+export const NO_FILTERS: RunFilters = { mine: false, state: null, variantSlug: null };
 
 /** Reads filters from a query string (URLSearchParams or Next's ReadonlyURLSearchParams). */
 export function parseRunFilters(params: { get(name: string): string | null }): RunFilters {
@@ -19,7 +20,7 @@ export function parseRunFilters(params: { get(name: string): string | null }): R
   return {
     mine: params.get("mine") === "1",
     state: state !== null && (RUN_STATES as readonly string[]).includes(state) ? (state as RunStateName) : null,
-    variantId: variant !== null && UUID.test(variant) ? variant.toLowerCase() : null,
+    variantSlug: variant !== null && variant.length <= 64 && SLUG.test(variant) ? variant : null,
   };
 }
 
@@ -28,11 +29,11 @@ export function runFiltersQuery(filters: RunFilters): string {
   const params = new URLSearchParams();
   if (filters.mine) params.set("mine", "1");
   if (filters.state) params.set("state", filters.state);
-  if (filters.variantId) params.set("variant", filters.variantId);
+  if (filters.variantSlug) params.set("variant", filters.variantSlug);
   const query = params.toString();
   return query === "" ? "" : `?${query}`;
 }
 
 export function hasFilters(filters: RunFilters): boolean {
-  return filters.mine || filters.state !== null || filters.variantId !== null;
+  return filters.mine || filters.state !== null || filters.variantSlug !== null;
 }
