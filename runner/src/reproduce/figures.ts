@@ -56,7 +56,7 @@ export function accuracyFigure(aggregates: readonly SplitAggregate[]): Figure {
         width: 120,
         height: 120,
         encoding: {
-          x: { field: "split", type: "nominal", title: null, sort: ["ID", "OOD"] },
+          x: { field: "split", type: "nominal", title: null, sort: ["ID", "OOD"], axis: { labelAngle: 0 } },
           xOffset: { field: "phase", type: "nominal", sort: ["base", "GRPO"] },
           color: { field: "phase", type: "nominal", title: "model", scale: PHASE_COLORS, sort: ["base", "GRPO"] },
         },
