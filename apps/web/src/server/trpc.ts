@@ -13,8 +13,16 @@ export interface ContextUser {
 }
 
 /** Live run updates (services/run-events.ts RunEvents has this shape). */
+export interface RunUpdateEvent {
+  runId: string;
+  state?: string | undefined;
+  attempt?: number | undefined;
+  phase?: string | undefined;
+  step?: number | undefined;
+  metrics?: Record<string, number> | undefined;
+}
 export interface RunUpdateSource {
-  onRunUpdated(runId: string, handler: (event: { runId: string; state?: string | undefined }) => void): () => void;
+  onRunUpdated(runId: string, handler: (event: RunUpdateEvent) => void): () => void;
 }
 
 export interface TrpcContext {
@@ -27,6 +35,8 @@ export interface TrpcContext {
   origin: string;
   /** Live updates for subscriptions; absent where the server has none (then clients poll). */
   runUpdates?: RunUpdateSource | undefined;
+  /** Runs one user may submit per 24 hours; unset: TRANSCEND_DAILY_RUN_QUOTA (tests set it here). */
+  dailyRunQuota?: number | undefined;
 }
 
 /** One field problem of a rejected input: where (`splits.1.params.depth.max`) and what. */

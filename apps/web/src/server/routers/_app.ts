@@ -5,6 +5,7 @@ import { leaderboardRouter } from "./leaderboard";
 import { resultsRouter } from "./results";
 import { recipesRouter } from "./recipes";
 import { runnersRouter } from "./runners";
+import { runsRouter } from "./runs";
 import { tokensRouter } from "./tokens";
 import { variantsRouter } from "./variants";
 
@@ -14,6 +15,7 @@ export const appRouter = router({
   results: resultsRouter,
   recipes: recipesRouter,
   runners: runnersRouter,
+  runs: runsRouter,
   tokens: tokensRouter,
   variants: variantsRouter,
 });

@@ -15,14 +15,21 @@ export async function createUser(db: Db, name: string): Promise<ContextUser> {
   return user;
 }
 
-export function callerAs(db: Db, user: ContextUser | null, options: { runUpdates?: RunUpdateSource; authMethod?: "session" | "token" } = {}) {
-  return createCaller({
-    db,
-    user,
-    authMethod: user === null ? null : (options.authMethod ?? "session"),
-    origin: "http://transcend.test",
-    runUpdates: options.runUpdates,
-  });
+export function callerAs(
+  db: Db,
+  user: ContextUser | null,
+  options: { runUpdates?: RunUpdateSource; authMethod?: "session" | "token"; signal?: AbortSignal } = {},
+) {
+  return createCaller(
+    {
+      db,
+      user,
+      authMethod: user === null ? null : (options.authMethod ?? "session"),
+      origin: "http://transcend.test",
+      runUpdates: options.runUpdates,
+    },
+    { signal: options.signal },
+  );
 }
 
 /** Awaits `promise` expecting a TRPCError with `code`; returns it for further checks. */
