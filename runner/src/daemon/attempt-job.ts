@@ -92,6 +92,11 @@ export class AttemptJob {
     return this.current;
   }
 
+  /** Its result went out on the current connection (heartbeats stop renewing its lease then). */
+  get resultSent(): boolean {
+    return this.current === "ended" && this.outbox.resultSent;
+  }
+
   /** Its result reached the server, or there is none to report. */
   get resultDelivered(): boolean {
     return this.current === "ended" && this.outbox.resultDelivered;

@@ -57,6 +57,11 @@ export class AttemptOutbox {
     return this.nextSeq - 1;
   }
 
+  /** The result went out on the current connection (or was delivered, or the attempt dropped). */
+  get resultSent(): boolean {
+    return this.terminalSentAt !== undefined || this.resultDelivered;
+  }
+
   /** The result reached the server (or the attempt was dropped): a draining runner may close now. */
   get resultDelivered(): boolean {
     return this.terminalDelivered || this.discarded;

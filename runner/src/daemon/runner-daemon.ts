@@ -146,8 +146,17 @@ export class RunnerDaemon {
    * attempt still waiting for acks or grading is not listed.
    */
   private activeAttempts(): AttemptRef[] {
+    return this.listAttempts((job) => !job.resultDelivered);
+  }
+
+  /** Heartbeats renew the leases of jobs still running or whose result has not gone out yet. */
+  private heartbeatAttempts(): AttemptRef[] {
+    return this.listAttempts((job) => !job.resultSent);
+  }
+
+  private listAttempts(include: (job: AttemptJob) => boolean): AttemptRef[] {
     return [...this.attempts.values()]
-      .filter((job) => !job.resultDelivered)
+      .filter(include)
       .slice(0, MAX_LISTED_ATTEMPTS)
       .map((job) => job.ref);
   }
@@ -186,7 +195,7 @@ export class RunnerDaemon {
 
   private onWelcome(heartbeatIntervalMs: number): void {
     clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = setInterval(() => this.send({ type: "heartbeat", attempts: this.activeAttempts() }), heartbeatIntervalMs);
+    this.heartbeatTimer = setInterval(() => this.send({ type: "heartbeat", attempts: this.heartbeatAttempts() }), heartbeatIntervalMs);
     // The server keeps the leases the hello listed; it gets what it has not acknowledged.
     for (const job of this.attempts.values()) job.resend();
     this.update();
