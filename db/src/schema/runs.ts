@@ -87,6 +87,8 @@ export const runs = pgTable(
     // "My runs" pages and per-day submission quotas.
     index("runs_submitter_created_idx").on(t.submitterId, t.createdAt),
     index("runs_reproduces_run_id_idx").on(t.reproducesRunId),
+    // The leaderboard caches its overview until any run changes: max(updated_at) is its key.
+    index("runs_updated_at_idx").on(t.updatedAt),
     check("runs_attempt_nonnegative", sql`${t.attempt} >= 0`),
   ],
 );
