@@ -128,6 +128,22 @@ describe("the runner daemon", () => {
     expect(lines).toContain("state: connecting → idle");
   }, 180_000);
 
+  it("reuses the origin-checkpoint cache across runs on one runner", async () => {
+    const g = await gateway();
+    startDaemon(g, { originCacheDir: path.join(dir, "origins") });
+    await expect.poll(() => g.ofType("ready").length).toBe(1);
+    g.assign(ref, { seed: 5 });
+    await expect.poll(() => g.ofType("finished").length, { timeout: 120_000, interval: 200 }).toBe(1);
+    // Another run of the same variant, recipe and seed: the pretrained origin comes from the cache.
+    await expect.poll(() => g.ofType("ready").length).toBe(2);
+    g.assign({ runId: OTHER_RUN, attempt: 1 }, { seed: 5 });
+    await expect.poll(() => g.ofType("finished").length, { timeout: 120_000, interval: 200 }).toBe(2);
+    const [first, second] = g.ofType("finished");
+    expect(first?.selfReported.originReused).toBe(0);
+    expect(second?.selfReported.originReused).toBe(1);
+    expect(second?.checkpoints.origin).toBe(first?.checkpoints.origin);
+  }, 240_000);
+
   it("refuses an invalid recipe without starting anything (not retryable), and a second job while busy (retryable)", async () => {
     const g = await gateway();
     const { daemon } = startDaemon(g);
