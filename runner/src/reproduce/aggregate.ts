@@ -3,6 +3,7 @@
 // the GRPO gain, and of novel solves; plus the per-run and per-item points the figures plot.
 import type { OodAxis } from "@transcend/protocol";
 import { type MeanWithInterval, meanWithCI, type Overlap } from "@transcend/tasks";
+import type { ItemScore } from "../training/evaluation";
 import type { RunResults } from "../training/job";
 
 /** One finished run as the study read it. */
@@ -32,6 +33,8 @@ export interface SplitAggregate {
   /** Per run: items the base model never solved (greedy or n samples) that the GRPO model solves. */
   novelSolves: MeanWithInterval;
   novelSolveRate: MeanWithInterval;
+  /** Per run: novel solves expected from sampling noise alone (noiseNovelSolves). */
+  noiseNovelSolves: MeanWithInterval;
 }
 
 /** One (run, split): a point of the gain-against-base-accuracy figure. */
@@ -50,7 +53,28 @@ export interface RunSplitPoint {
   basePassAtN: number;
   finalPassAtN: number;
   novelSolves: number;
+  /** Novel solves expected from sampling noise alone, were the GRPO model the base model (noiseNovelSolves). */
+  noiseNovelSolves: number;
   items: number;
+}
+
+/**
+ * How many novel solves sampling noise alone produces when GRPO changed nothing: an item of
+ * true correct mass Q shows 0 of n correct in the base samples with probability (1 − Q)^n and
+ * at least one in another n with 1 − (1 − Q)^n. Q is estimated per item from both phases'
+ * samples pooled (a plug-in estimate; greedy answers are left out).
+ */
+export function noiseNovelSolves(base: readonly ItemScore[], final: readonly ItemScore[], n: number): number {
+  const finalById = new Map(final.map((s) => [s.id, s]));
+  let expected = 0;
+  for (const b of base) {
+    const f = finalById.get(b.id);
+    if (!f) continue;
+    const q = (b.correct + f.correct) / (2 * n);
+    const miss = (1 - q) ** n;
+    expected += miss * (1 - miss);
+  }
+  return expected;
 }
 
 /** One evaluated item of one run: its correct mass (c/n) under the base and GRPO models. */
@@ -87,6 +111,7 @@ export function runSplitPoints(runs: readonly StudyRun[]): RunSplitPoint[] {
       basePassAtN: r.base.passAtN,
       finalPassAtN: r.final.passAtN,
       novelSolves: r.comparison.novelSolves,
+      noiseNovelSolves: noiseNovelSolves(r.base.scores, r.final.scores, r.base.samplesPerItem),
       items: r.base.items,
     })),
   );
@@ -142,6 +167,7 @@ export function aggregateSplits(runs: readonly StudyRun[]): SplitAggregate[] {
       },
       novelSolves: meanWithCI(points.map((p) => p.novelSolves)),
       novelSolveRate: meanWithCI(points.map((p) => (p.items === 0 ? 0 : p.novelSolves / p.items))),
+      noiseNovelSolves: meanWithCI(points.map((p) => p.noiseNovelSolves)),
     };
   });
 }

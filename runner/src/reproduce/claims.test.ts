@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { compareSplit, summarizeSplit } from "../training/evaluation";
 import { modelConfigFor } from "../training/config";
 import { ENGINE_VERSION, RESULTS_FORMAT, type RunResults } from "../training/job";
-import { aggregateSplits, itemPoints, optimalCorrectMass, runSplitPoints, type StudyRun } from "./aggregate";
+import { aggregateSplits, itemPoints, noiseNovelSolves, optimalCorrectMass, runSplitPoints, type StudyRun } from "./aggregate";
 import { classifyGain, evaluateClaims, formatGain, GAIN_TOLERANCE, slopeWithCI } from "./claims";
 import { studyPresets, studyRecipe } from "./study";
 
@@ -80,6 +80,14 @@ describe("aggregation", () => {
     const items = itemPoints(runs);
     expect(items).toHaveLength(60);
     expect(items.filter((i) => i.split === "id" && i.seed === 2 && i.finalMass === 1)).toHaveLength(9);
+  });
+
+  it("expects novel solves from sampling noise only where an item's correct mass is neither 0 nor 1", () => {
+    const score = (id: string, correct: number) => ({ id, correct, greedyReward: 0 });
+    expect(noiseNovelSolves([score("a", 0), score("b", 4)], [score("a", 0), score("b", 4)], 4)).toBe(0);
+    // pooled Q = 4/8: the base misses all 4 with (1/2)^4, the other 4 samples hit with 1 − (1/2)^4
+    expect(noiseNovelSolves([score("a", 0)], [score("a", 4)], 4)).toBeCloseTo((1 / 16) * (15 / 16), 12);
+    expect(noiseNovelSolves([score("a", 1)], [score("b", 4)], 4)).toBe(0);
   });
 
   it("computes the theory's optimum without overflowing at small β", () => {

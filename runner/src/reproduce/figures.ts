@@ -167,11 +167,12 @@ export function novelSolvesFigure(aggregates: readonly SplitAggregate[]): Figure
     solves: a.novelSolves.mean,
     lower: a.novelSolves.lower ?? a.novelSolves.mean,
     upper: a.novelSolves.upper ?? a.novelSolves.mean,
+    noise: a.noiseNovelSolves.mean,
   }));
   const order = [...new Set(values.map((v) => v.experiment))];
   return {
     name: "novel-solves",
-    title: `Novel solves per run (items the base model never solved in n samples), mean and 95% CI`,
+    title: `Novel solves per run (items the base model never solved), mean and 95% CI; ticks: expected from sampling noise alone`,
     spec: {
       $schema: "https://vega.github.io/schema/vega-lite/v6.json",
       config: CONFIG,
@@ -191,6 +192,8 @@ export function novelSolvesFigure(aggregates: readonly SplitAggregate[]): Figure
           },
         },
         { mark: { type: "rule", color: "black" }, encoding: { y: { field: "lower", type: "quantitative" }, y2: { field: "upper" } } },
+        // What sampling noise alone would give, were the GRPO model the base model.
+        { mark: { type: "tick", color: "black", thickness: 2, size: 14 }, encoding: { y: { field: "noise", type: "quantitative" } } },
       ],
     },
   };

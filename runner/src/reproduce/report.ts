@@ -116,7 +116,7 @@ export function renderReport(summary: StudySummary, figures: readonly Figure[], 
   lines.push(`## Results per experiment`, "");
   lines.push(
     table(
-      ["experiment", "split", "seeds", "base greedy", "GRPO greedy", "gain", "correct mass base → GRPO", "origin ceiling (pass@n)", "novel solves / run"],
+      ["experiment", "split", "seeds", "base greedy", "GRPO greedy", "gain", "correct mass base → GRPO", "origin ceiling (pass@n)", "novel solves / run", "of which noise (expected)"],
       summary.aggregates.map((a) => [
         `${a.axis} · ${a.overlap}`,
         a.splitAxis === "id" ? "ID" : `OOD (${a.splitAxis})`,
@@ -127,6 +127,7 @@ export function renderReport(summary: StudySummary, figures: readonly Figure[], 
         `${a.base.meanCorrectMass.mean.toFixed(3)} → ${a.final.meanCorrectMass.mean.toFixed(3)}`,
         formatShare(a.base.passAtN),
         `${a.novelSolves.mean.toFixed(2)} of ${a.itemsPerRun}`,
+        a.noiseNovelSolves.mean.toFixed(2),
       ]),
     ),
     "",

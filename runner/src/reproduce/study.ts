@@ -83,15 +83,16 @@ export function studyRecipe(scale: Scale, family: TaskFamilyName = DEFAULT_STUDY
         evaluation: { ...paper.evaluation, itemsPerSplit: 8, samplesPerItem: 4, kValues: [1, 4], maxNewTokens },
       });
     case "cpu":
-      // Sized so 24 runs (8 presets × 3 seeds) fit in about an hour on a shared 2-core CPU
-      // (measured: docs/reproduce.md). Smaller model and shorter pretraining than `paper`; the
+      // Sized so 24 runs (8 presets × 3 seeds) fit in about 70 minutes on a shared 2-core CPU:
+      // pretraining is 85% of a run, and 1200 steps took 4 min a run there, so 800 (measured:
+      // docs/reproduce.md). Smaller model and shorter pretraining than `paper`; the
       // paper's 60 GRPO steps at twice its learning rate (5e-5 moves a model this small too
       // little in 60 steps); context and completion cap fitted to the family (familyBounds).
       return recipeSchema.parse({
         ...paper,
         name: "paper@cpu",
         model: { ...paper.model, layers: 2, dModel: 64, heads: 4, contextLength },
-        pretraining: { ...paper.pretraining, steps: 1200, batchSize: 32, learningRate: 2e-3, warmupSteps: 50 },
+        pretraining: { ...paper.pretraining, steps: 800, batchSize: 32, learningRate: 2e-3, warmupSteps: 50 },
         grpo: { ...paper.grpo, steps: 60, promptsPerStep: 8, maxNewTokens, learningRate: 1e-4 },
         evaluation: { ...paper.evaluation, itemsPerSplit: 64, samplesPerItem: 16, kValues: [1, 4, 16], maxNewTokens },
       });
