@@ -87,8 +87,9 @@ export const runs = pgTable(
     // "My runs" pages and per-day submission quotas.
     index("runs_submitter_created_idx").on(t.submitterId, t.createdAt),
     index("runs_reproduces_run_id_idx").on(t.reproducesRunId),
-    // The leaderboard caches its overview until any run changes: max(updated_at) is its key.
-    index("runs_updated_at_idx").on(t.updatedAt),
+    // The leaderboard caches its pages until a run ends: max(finished_at) is part of the key
+    // (updated_at would not do: every heartbeat renews a lease and bumps it).
+    index("runs_finished_at_idx").on(t.finishedAt),
     check("runs_attempt_nonnegative", sql`${t.attempt} >= 0`),
   ],
 );
