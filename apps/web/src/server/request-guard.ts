@@ -45,10 +45,6 @@ export async function guardTrpcRequest(request: Request, publicOrigin: string | 
   if (request.method !== "POST") return refuse(405, "Only GET and POST are served here.");
 
   const tokenOnly = bearerTokenOf(request.headers) !== undefined && !request.headers.has("cookie");
-  const contentType = (request.headers.get("content-type") ?? "").split(";", 1)[0]?.trim().toLowerCase();
-  if (contentType !== "application/json") {
-    return refuse(415, "Send the request body as JSON (content-type: application/json).");
-  }
   if (!tokenOnly) {
     const origin = request.headers.get("origin");
     if (origin !== null) {
@@ -60,6 +56,12 @@ export async function guardTrpcRequest(request: Request, publicOrigin: string | 
         return refuse(403, "Cross-origin requests are refused; use a personal access token.");
       }
     }
+  }
+
+  // After the origin check: a foreign page's text/plain post is refused as foreign (403).
+  const contentType = (request.headers.get("content-type") ?? "").split(";", 1)[0]?.trim().toLowerCase();
+  if (contentType !== "application/json") {
+    return refuse(415, "Send the request body as JSON (content-type: application/json).");
   }
 
   const declared = Number(request.headers.get("content-length") ?? "0");
