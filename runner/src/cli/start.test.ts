@@ -114,6 +114,15 @@ describe("transcend-runner register + start", () => {
     expect(g.ofType("hello")).toEqual([]);
   }, 60_000);
 
+  it("never sends the stored credential to another server than the one it was registered with", async () => {
+    const g = await gateway();
+    const cli = startCli(["--config", await configWithCredential(g, "elsewhere"), "--server", "http://127.0.0.1:9"]);
+    expect(await cli.exited).toBe(1);
+    expect(cli.output().stderr.trim()).toBe(
+      `transcend-runner: this runner is registered with ${g.server}/, not http://127.0.0.1:9/: register it there too, with another --config`,
+    );
+  }, 60_000);
+
   it("the first SIGINT drains: the running job finishes and reports, then the runner exits 0 with a clean close", async () => {
     const g = await gateway();
     const cli = startCli(["--config", await configWithCredential(g, "drain")]);

@@ -8,7 +8,7 @@ import { isBackendName } from "../backend";
 import { configDir, loadCredential } from "../config";
 import { detectCapabilities, runnerVersion } from "../connection/capabilities";
 import { ConnectionRefusedError } from "../connection/runner-connection";
-import { runnerSocketUrl } from "../connection/server-url";
+import { runnerSocketUrl, serverHttpBase } from "../connection/server-url";
 import { DEFAULT_CANCEL_GRACE_MS, RunnerDaemon } from "../daemon/runner-daemon";
 import { UserError } from "../errors";
 import { defaultCacheDir } from "../training";
@@ -45,6 +45,11 @@ async function startRunner(options: StartOptions): Promise<void> {
   const stored = await loadCredential(configDir(options.config));
   const server = options.server ?? stored?.server;
   if (server === undefined) throw new UserError("no server to connect to: register this runner first (transcend-runner register --server URL --token T --name N)");
+  // The credential is a password for one server: never hand it to another.
+  if (stored && serverHttpBase(server).href !== serverHttpBase(stored.server).href)
+    throw new UserError(
+      `this runner is registered with ${serverHttpBase(stored.server).href}, not ${serverHttpBase(server).href}: register it there too, with another --config`,
+    );
   const url = runnerSocketUrl(server);
   const name = options.name?.trim() ?? stored?.name;
   if (name !== undefined && (name.length === 0 || name.length > MAX_NAME_LENGTH)) {

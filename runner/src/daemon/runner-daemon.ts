@@ -282,7 +282,8 @@ export class RunnerDaemon {
     if (this.closing || this.stopNowReason !== undefined) return;
     if (this.runningJob()) return;
     const undelivered = [...this.attempts.values()].filter((job) => !job.resultDelivered);
-    if (undelivered.length === 0 || !this.connection.connected) return this.close();
+    // Undelivered results wait for the connection (or a reconnect) up to the drain timeout.
+    if (undelivered.length === 0) return this.close();
     if (!this.drainTimer) {
       this.drainTimer = setTimeout(() => this.close(), this.options.drainDeliveryTimeoutMs ?? DRAIN_DELIVERY_TIMEOUT_MS);
       // Results settle on timers and acks; look again shortly rather than threading a callback through.
