@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { isBackendName } from "../backend";
 import { UserError } from "../errors";
 import { DEFAULT_STUDY_FAMILY, isScale, isStudyFamily, reproduce, SCALES, STUDY_FAMILIES } from "../reproduce";
+import { MAX_PARALLEL } from "../reproduce/execute";
 import { MAX_SEEDS } from "../reproduce/study";
 
 interface ReproduceCliOptions {
@@ -14,6 +15,7 @@ interface ReproduceCliOptions {
   backend: string;
   presets?: string;
   family: string;
+  parallel: string;
   reportOnly?: boolean;
   cache: string | boolean;
 }
@@ -30,6 +32,7 @@ export function registerReproduceCommand(program: Command): void {
     .option("--scale <scale>", `${SCALES.join(", ")}: ci = minutes, pipeline only; cpu = the real study on a CPU; gpu = larger models`, "cpu")
     .option("--server <url>", "submit the runs to a Transcend server and wait, instead of running them here")
     .option("--family <name>", `task family for all four axes: ${STUDY_FAMILIES.join(", ")}`, DEFAULT_STUDY_FAMILY)
+    .option("--parallel <n>", "runs at once, each in a child process (the wasm engine computes on one core)", "1")
     .option("--report-only", "write the report from the runs finished so far; run nothing")
     .option("--presets <slugs>", "comma-separated subset of the study's task variants (default: all eight)")
     .option("--backend <name>", "auto, tfjs-node-gpu, tfjs-node, wasm or cpu", "auto")
@@ -45,6 +48,9 @@ async function reproduceCommand(options: ReproduceCliOptions): Promise<void> {
   const seeds = Number(options.seeds);
   if (!Number.isInteger(seeds) || seeds < 1 || seeds > MAX_SEEDS) throw new UserError(`--seeds must be an integer from 1 to ${MAX_SEEDS}, got ${options.seeds}`);
   if (!isStudyFamily(options.family)) throw new UserError(`--family must be one of ${STUDY_FAMILIES.join(", ")}, got "${options.family}"`);
+  const parallel = Number(options.parallel);
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_PARALLEL)
+    throw new UserError(`--parallel must be an integer from 1 to ${MAX_PARALLEL}, got ${options.parallel}`);
   if (!isBackendName(options.backend)) throw new UserError(`unknown backend "${options.backend}"`);
   if (options.server !== undefined)
     throw new UserError(
@@ -65,6 +71,7 @@ async function reproduceCommand(options: ReproduceCliOptions): Promise<void> {
       scale: options.scale,
       seeds,
       family: options.family,
+      parallel,
       presets,
       reportOnly: options.reportOnly === true,
       backend: options.backend,

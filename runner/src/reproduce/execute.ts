@@ -1,13 +1,17 @@
-// Runs a study's runs offline, one after another in this process, each writing
+// Runs a study's runs offline, one after another in this process (or N at a time in child
+// processes with `parallel`), each writing
 // DIR/runs/<preset>/<seed>/results.json. A run whose results.json is present and valid is
 // skipped, so an interrupted study resumes where it stopped. One progress line per run per
 // phase (and a heartbeat line in long phases), with the run's ETA and the study's running total.
+import { fork } from "node:child_process";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import type { Recipe } from "@transcend/protocol";
 import type { BackendName } from "../backend";
 import { type ProgressEvent, RESULTS_FORMAT, type RunPhase, type RunResults, runTrainingJob } from "../training/job";
+import type { RunProcessMessage, RunRequest } from "./run-process";
 import type { PlannedRun, StudyPlan } from "./study";
 
 export const RESULTS_FILE = "results.json";
@@ -61,6 +65,8 @@ export interface ExecuteOptions {
   log: (line: string) => void;
   /** Seconds between heartbeat lines inside a long phase. */
   heartbeatSeconds?: number;
+  /** Runs at once, each in a child process when more than 1 (the wasm engine uses one core). */
+  parallel?: number;
 }
 
 export interface ExecuteSummary {
@@ -85,7 +91,66 @@ export function formatDuration(seconds: number): string {
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
+/** Runs one planned run to its results, reporting progress; rejects on abort or failure. */
+type RunExecutor = (run: PlannedRun, recipe: Recipe, onProgress: (event: ProgressEvent) => void, signal?: AbortSignal) => Promise<RunResults>;
+
+function inThisProcess(options: ExecuteOptions): RunExecutor {
+  return (run, recipe, onProgress, signal) =>
+    runTrainingJob({
+      variant: run.preset.variant,
+      recipe,
+      seed: run.seed,
+      backend: options.backend ?? "auto",
+      signal,
+      originCacheDir: options.originCacheDir,
+      onProgress,
+    });
+}
+
+const RUN_PROCESS_ENTRY = fileURLToPath(new URL("./run-process-entry.mjs", import.meta.url));
+
+/** Each run in a child process of its own, so several use several cores. */
+function inChildProcesses(options: ExecuteOptions): RunExecutor {
+  return (run, recipe, onProgress, signal) =>
+    new Promise<RunResults>((resolve, reject) => {
+      // No inherited loader flags (vitest's, say): the entry registers its own.
+      const child = fork(RUN_PROCESS_ENTRY, [], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      let settled = false;
+      const settle = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener("abort", onAbort);
+        outcome();
+      };
+      const onAbort = () => {
+        child.kill("SIGTERM");
+        settle(() => reject(signal?.reason instanceof Error ? signal.reason : new Error("aborted")));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      child.on("message", (message: RunProcessMessage) => {
+        if (message.type === "progress") onProgress(message.event);
+        else if (message.type === "finished") settle(() => resolve(message.results));
+        else settle(() => reject(new Error(message.error)));
+      });
+      child.on("error", (error) => settle(() => reject(error)));
+      child.on("exit", (code, exitSignal) => settle(() => reject(new Error(`run process exited (${exitSignal ?? `code ${code}`}) before its results`))));
+      const request: RunRequest = {
+        variant: run.preset.variant,
+        recipe,
+        seed: run.seed,
+        backend: options.backend ?? "auto",
+        originCacheDir: options.originCacheDir,
+      };
+      child.send(request);
+    });
+}
+
+export const MAX_PARALLEL = 16;
+
 export async function executeStudy(plan: StudyPlan, options: ExecuteOptions): Promise<ExecuteSummary> {
+  const parallel = options.parallel ?? 1;
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_PARALLEL) throw new RangeError(`parallel must be an integer in 1..${MAX_PARALLEL}, got ${parallel}`);
+  const execute = parallel === 1 ? inThisProcess(options) : inChildProcesses(options);
   const started = performance.now();
   const total = plan.runs.length;
   const width = String(total).length;
@@ -95,29 +160,28 @@ export async function executeStudy(plan: StudyPlan, options: ExecuteOptions): Pr
   let done = 0;
   // Read up front, so the study's ETA counts only the runs still to do.
   const finished = await Promise.all(plan.runs.map(async (run) => (await readFinishedRun(run, plan.recipe)) !== undefined));
-  const remainingAfter = (index: number) => finished.slice(index + 1).filter((f) => !f).length;
-
+  let notStarted = finished.filter((f) => !f).length;
+  const labelOf = (index: number, run: PlannedRun) => `[${String(index + 1).padStart(width)}/${total}] ${run.preset.slug} seed ${run.seed}`;
   for (const [index, run] of plan.runs.entries()) {
-    options.signal?.throwIfAborted();
-    const label = `[${String(index + 1).padStart(width)}/${total}] ${run.preset.slug} seed ${run.seed}`;
-    if (finished[index]) {
-      done += 1;
-      summary.skipped += 1;
-      options.log(`${label} · finished earlier, skipped · ${done}/${total} done`);
-      continue;
-    }
+    if (!finished[index]) continue;
+    done += 1;
+    summary.skipped += 1;
+    options.log(`${labelOf(index, run)} · finished earlier, skipped · ${done}/${total} done`);
+  }
 
+  const runOne = async (index: number, run: PlannedRun): Promise<void> => {
+    const label = labelOf(index, run);
     const runStarted = performance.now();
     let phase: RunPhase = "pretraining";
     let phaseFraction = 0;
     let lastLine = 0;
-    const progress = (): { runEta: number; studyEta: number; fraction: number } => {
+    const progress = (): { runEta: number; studyEta: number } => {
       const before = PHASES.slice(0, PHASES.indexOf(phase)).reduce((sum, p) => sum + phaseShare[p], 0);
       const fraction = Math.min(0.999, before + phaseShare[phase] * phaseFraction);
       const elapsed = (performance.now() - runStarted) / 1000;
       const runTotal = runSeconds.length > 0 ? mean(runSeconds) : fraction > 0.02 ? elapsed / fraction : Number.NaN;
       const runEta = fraction > 0.02 ? (elapsed * (1 - fraction)) / fraction : Math.max(0, runTotal - elapsed);
-      return { runEta, studyEta: runEta + remainingAfter(index) * runTotal, fraction };
+      return { runEta, studyEta: runEta + (notStarted * runTotal) / parallel };
     };
     const line = (what: string) => {
       lastLine = performance.now();
@@ -132,8 +196,6 @@ export async function executeStudy(plan: StudyPlan, options: ExecuteOptions): Pr
           line(event.phase);
           return;
         case "pretraining-step":
-          phaseFraction = event.report.step / Math.max(1, event.report.totalSteps);
-          break;
         case "grpo-step":
           phaseFraction = event.report.step / Math.max(1, event.report.totalSteps);
           break;
@@ -148,21 +210,13 @@ export async function executeStudy(plan: StudyPlan, options: ExecuteOptions): Pr
 
     let results: RunResults;
     try {
-      results = await runTrainingJob({
-        variant: run.preset.variant,
-        recipe: plan.recipe,
-        seed: run.seed,
-        backend: options.backend ?? "auto",
-        signal: options.signal,
-        originCacheDir: options.originCacheDir,
-        onProgress,
-      });
+      results = await execute(run, plan.recipe, onProgress, options.signal);
     } catch (error) {
       if (options.signal?.aborted) throw error;
       const message = error instanceof Error ? error.message : String(error);
       summary.failed.push({ slug: run.preset.slug, seed: run.seed, error: message });
       options.log(`${label} · FAILED: ${message}`);
-      continue;
+      return;
     }
     await mkdir(run.dir, { recursive: true });
     await writeAtomically(path.join(run.dir, RESULTS_FILE), `${JSON.stringify(results, null, 2)}\n`);
@@ -176,9 +230,21 @@ export async function executeStudy(plan: StudyPlan, options: ExecuteOptions): Pr
     const splits = Object.entries(results.evaluation)
       .map(([split, r]) => `${split} ${pct(r.base.greedyAccuracy)} → ${pct(r.final.greedyAccuracy)}`)
       .join(", ");
-    const studyEta = remainingAfter(index) * mean(runSeconds);
+    const studyEta = (notStarted * mean(runSeconds)) / parallel;
     options.log(`${label} · done in ${formatDuration(seconds)} · ${splits} · ${done}/${total} done, study ETA ${formatDuration(studyEta)}`);
-  }
+  };
+
+  // A pool of `parallel` slots taking the next unfinished run in plan order (seed-major, so a
+  // study stopped early still covers every preset).
+  const queue = plan.runs.map((run, index) => ({ run, index })).filter(({ index }) => !finished[index]);
+  const slot = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      options.signal?.throwIfAborted();
+      notStarted -= 1;
+      await runOne(next.index, next.run);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, Math.max(1, queue.length)) }, slot));
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
 }

@@ -27,6 +27,8 @@ export interface ReproduceOptions {
   originCacheDir?: string | false;
   signal?: AbortSignal;
   log: (line: string) => void;
+  /** Runs at once, each in its own child process when more than 1. */
+  parallel?: number;
   /** Write the report from the runs finished so far and run nothing (e.g. while a study runs elsewhere). */
   reportOnly?: boolean;
 }
@@ -83,7 +85,13 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceOut
   );
   const execution: ExecuteSummary = options.reportOnly
     ? { ran: 0, skipped: 0, failed: [], seconds: 0 }
-    : await executeStudy(plan, { backend: options.backend, originCacheDir: options.originCacheDir, signal: options.signal, log: options.log });
+    : await executeStudy(plan, {
+        backend: options.backend,
+        originCacheDir: options.originCacheDir,
+        signal: options.signal,
+        log: options.log,
+        parallel: options.parallel,
+      });
   const runs = await readStudyRuns(plan);
   const summary = await writeReport(plan, runs, outDir);
   options.log(

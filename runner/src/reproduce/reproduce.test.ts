@@ -108,6 +108,18 @@ describe("transcend-runner reproduce --scale ci", () => {
     expect(report).toContain("**Partial study**: 1 of 2 runs finished");
   }, 300_000);
 
+  it("runs several at once in child processes, with the same numbers as in this process", async () => {
+    const [inProcess, inChildren] = [await tempDir(), await tempDir()];
+    const presets = ["mod-arith-depth-zero", "mod-arith-composition-partial"];
+    await reproduce({ outDir: inProcess, scale: "ci", seeds: 1, presets: presets.slice(0, 1), originCacheDir: false, log: () => {} });
+    const lines: string[] = [];
+    const outcome = await reproduce({ outDir: inChildren, scale: "ci", seeds: 1, presets, parallel: 2, originCacheDir: false, log: (l) => lines.push(l) });
+    expect(outcome.execution).toMatchObject({ ran: 2, failed: [] });
+    expect(lines.filter((l) => l.includes("· pretraining ·"))).toHaveLength(2);
+    const read = async (dir: string) => JSON.parse(await readFile(path.join(dir, "runs", "mod-arith-depth-zero", "1", "results.json"), "utf8")) as RunResults;
+    expect((await read(inChildren)).evaluation).toEqual((await read(inProcess)).evaluation);
+  }, 300_000);
+
   it("refuses --server until the server's runs API exists, and bad options, with one clear line", async () => {
     const out = await tempDir();
     const run = (...args: string[]) => buildProgram().exitOverride().configureOutput({ writeErr: () => {} }).parseAsync(["node", "transcend-runner", "reproduce", "--out", out, ...args]);
@@ -115,6 +127,7 @@ describe("transcend-runner reproduce --scale ci", () => {
     await expect(run("--scale", "tpu")).rejects.toThrow(/--scale must be one of ci, cpu, gpu/);
     await expect(run("--seeds", "0")).rejects.toThrow(/--seeds must be an integer/);
     await expect(run("--family", "chess")).rejects.toThrow(/--family must be one of/);
+    await expect(run("--parallel", "0")).rejects.toThrow(/--parallel must be an integer/);
     await expect(run("--scale", "ci", "--presets", "mod-arith-depth-nine")).rejects.toThrow(/is not a preset of the study/);
   });
 });
