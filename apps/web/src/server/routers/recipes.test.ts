@@ -1,0 +1,89 @@
+// Recipe procedures against a real database: who may do what, versioning once a run used
+// a version, the compute estimate, and field paths of bad inputs.
+import { describeEachDatabase } from "@transcend/db/testing";
+import { parameterCount, recipePresets } from "@transcend/protocol";
+import { presets } from "@transcend/tasks";
+import { beforeAll, expect, it } from "vitest";
+import { seedDatabase } from "../seed";
+import type { ContextUser } from "../trpc";
+import { callerAs, createUser, expectInvalidPaths, expectTrpcError } from "./test-support";
+
+const tiny = recipePresets.tiny;
+const spec = (slug: string, overrides: Partial<typeof tiny> = {}) => ({ ...tiny, ...overrides, slug, name: slug });
+
+describeEachDatabase("recipes router", (getDb) => {
+  let owner: ContextUser;
+  let other: ContextUser;
+  beforeAll(async () => {
+    await seedDatabase(getDb());
+    owner = await createUser(getDb(), "Chef");
+    other = await createUser(getDb(), "Guest");
+  });
+
+  it("lets anyone read presets, the list, a recipe, its versions and an estimate", async () => {
+    for (const user of [null, owner, other]) {
+      const caller = callerAs(getDb(), user);
+      expect((await caller.recipes.presets()).map((preset) => preset.name)).toEqual(["tiny", "small", "paper"]);
+      const list = await caller.recipes.list({ owner: "presets" });
+      expect(list.items.map((item) => item.slug).sort()).toEqual(["paper", "small", "tiny"]);
+      expect((await caller.recipes.get({ slug: "tiny" })).spec.model.dModel).toBe(tiny.model.dModel);
+      expect(await caller.recipes.versions({ slug: "tiny" })).toHaveLength(1);
+      const estimate = await caller.recipes.estimate({ recipe: tiny, variant: { slug: presets[0]?.slug ?? "" } });
+      expect(estimate.task.fromVariant).toBe(true);
+      expect(estimate.parameters).toBe(parameterCount({ ...tiny.model, vocabSize: estimate.task.vocabSize }));
+      expect(estimate.pretraining.tokens).toBeGreaterThan(0);
+      expect(estimate.totalFlops).toBeGreaterThan(estimate.pretraining.flops);
+    }
+    const alone = await callerAs(getDb(), null).recipes.estimate({ recipe: { ...tiny, model: { ...tiny.model, contextLength: 16 } } });
+    expect(alone.task.fromVariant).toBe(false);
+    const short = await callerAs(getDb(), null).recipes.estimate({
+      recipe: { ...tiny, model: { ...tiny.model, contextLength: 16 } },
+      variant: { slug: presets[0]?.slug ?? "" },
+    });
+    expect(short.warnings.join("\n")).toMatch(/contextLength 16 is shorter/);
+  });
+
+  it("needs an account to create or fork; only the owner edits; a used version gets a successor", async () => {
+    const anonymous = callerAs(getDb(), null);
+    await expectTrpcError(anonymous.recipes.create({ spec: spec("anon-recipe") }), "UNAUTHORIZED");
+    await expectTrpcError(anonymous.recipes.edit({ spec: spec("tiny") }), "UNAUTHORIZED");
+    await expectTrpcError(anonymous.recipes.fork({ from: { slug: "tiny" }, slug: "anon-tiny" }), "UNAUTHORIZED");
+    await expectTrpcError(anonymous.recipes.list({ owner: "mine" }), "FORBIDDEN");
+
+    const fork = await callerAs(getDb(), owner).recipes.fork({ from: { slug: "tiny" }, slug: "my-tiny", name: "My tiny" });
+    expect(fork).toMatchObject({ slug: "my-tiny", version: 1, ownerId: owner.id, name: "My tiny" });
+    await expectTrpcError(callerAs(getDb(), other).recipes.edit({ spec: spec("my-tiny") }), "FORBIDDEN");
+
+    const variantSlug = presets[0]?.slug ?? "";
+    await callerAs(getDb(), owner).runs.submit({ variant: { slug: variantSlug }, recipe: { slug: "my-tiny" }, seedCount: 1 });
+    const edited = await callerAs(getDb(), owner).recipes.edit({
+      spec: spec("my-tiny", { grpo: { ...tiny.grpo, klBeta: 0.1 } }),
+    });
+    expect(edited).toMatchObject({ version: 2, outcome: "new_version" });
+    const detail = await callerAs(getDb(), other).recipes.get({ slug: "my-tiny", version: 1 });
+    expect(detail).toMatchObject({ usedByRuns: true, latestVersion: 2 });
+    expect(detail.spec.grpo.klBeta).toBe(tiny.grpo.klBeta);
+    expect((await callerAs(getDb(), other).recipes.versions({ slug: "my-tiny" })).map((v) => v.version)).toEqual([2, 1]);
+
+    const created = await callerAs(getDb(), other).recipes.create({ spec: spec("guest-recipe") });
+    expect(created.ownerId).toBe(other.id);
+  });
+
+  it("rejects out-of-range inputs with field paths", async () => {
+    const caller = callerAs(getDb(), owner);
+    expect(await expectInvalidPaths(caller.recipes.create({ spec: spec("big", { model: { ...tiny.model, layers: 99 } }) }))).toContain(
+      "spec.model.layers",
+    );
+    expect(await expectInvalidPaths(caller.recipes.create({ spec: spec("lr", { grpo: { ...tiny.grpo, learningRate: 5 } }) }))).toContain(
+      "spec.grpo.learningRate",
+    );
+    expect(
+      await expectInvalidPaths(caller.recipes.create({ spec: spec("k", { evaluation: { ...tiny.evaluation, kValues: [64] } }) })),
+    ).toContain("spec.evaluation.kValues");
+    expect(await expectInvalidPaths(caller.recipes.create({ spec: { ...spec("no"), slug: "NO SLUG" } }))).toContain("spec.slug");
+    expect(await expectInvalidPaths(caller.recipes.estimate({ recipe: { ...tiny, pretraining: { ...tiny.pretraining, steps: -1 } } }))).toContain(
+      "recipe.pretraining.steps",
+    );
+    expect(await expectInvalidPaths(caller.recipes.list({ cursor: -1 }))).toContain("cursor");
+  });
+});
