@@ -3,7 +3,8 @@
 // server on the embedded database (./.data) and one local runner connected to it.
 // Ctrl-C stops both cleanly. `--no-runner` or TRANSCEND_LOCAL_RUNNER=0: no local runner.
 /* global fetch */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -95,10 +96,39 @@ function stop() {
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
 
+const dataDir = process.env.TRANSCEND_DATA_DIR ?? path.join(repoRoot, ".data");
+// The local runner registers like any other (DESIGN.md §2.1): the server writes a one-time
+// token here at start, we exchange it for a credential kept in the runner's own config dir.
+const localRunnerDir = path.join(dataDir, "local-runner");
+const localTokenFile = path.join(localRunnerDir, "registration-token");
+rmSync(localTokenFile, { force: true });
+
 startChild("server", process.execPath, ["--import", "tsx", "server.ts", ...(dev ? ["--dev"] : [])], {
   cwd: webDir,
-  env: { ...process.env, TRANSCEND_DATA_DIR: process.env.TRANSCEND_DATA_DIR ?? path.join(repoRoot, ".data") },
+  env: {
+    ...process.env,
+    TRANSCEND_DATA_DIR: dataDir,
+    ...(localRunner ? { TRANSCEND_LOCAL_RUNNER_TOKEN_FILE: localTokenFile } : {}),
+  },
 });
+
+/** Exchanges the token the server wrote for a runner credential; false when that failed (already printed). */
+function registerLocalRunner() {
+  let token;
+  try {
+    token = readFileSync(localTokenFile, "utf8").trim();
+  } catch {
+    console.error(`transcend: the server did not write a registration token for the local runner (${localTokenFile})`);
+    return false;
+  }
+  const result = spawnSync(
+    process.execPath,
+    [runnerBin, "register", "--server", serverUrl, "--token", token, "--name", "local", "--config", localRunnerDir],
+    { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"] },
+  );
+  rmSync(localTokenFile, { force: true });
+  return result.status === 0;
+}
 
 /** Ready = the database answers (health 200) and Next serves pages (no more 503 "starting"). */
 async function waitForServer() {
@@ -116,8 +146,8 @@ async function waitForServer() {
 }
 
 if (await waitForServer()) {
-  if (localRunner) {
-    startChild("runner", process.execPath, [runnerBin, "start", "--server", serverUrl, "--name", "local"], { cwd: repoRoot });
+  if (localRunner && registerLocalRunner()) {
+    startChild("runner", process.execPath, [runnerBin, "start", "--server", serverUrl, "--config", localRunnerDir], { cwd: repoRoot });
   }
   const runnerNote = localRunner ? "and the local runner" : "(no local runner)";
   console.log(`\nTranscend: open ${serverUrl}  — Ctrl-C stops the server ${runnerNote}.\n`);

@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import { startTranscendServer, type TranscendServer } from "./src/server/app-server";
+import { issueLocalRunnerToken } from "./src/server/local-runner";
 import { readServerEnv } from "./src/server/env";
 import { StartupError } from "./src/server/startup-error";
 
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
 
   const server = await startTranscendServer({ port: env.port, host: env.host, databaseUrl: env.databaseUrl, dataDir });
   stopOnSignals(server);
+  if (env.localRunnerTokenFile) await issueLocalRunnerToken(server.context.db, env.localRunnerTokenFile);
 
   const app = next({ dev, dir: appDir, hostname: env.host, port: server.port });
   await app.prepare();

@@ -10,6 +10,7 @@ const envSchema = z.object({
   HOST: z.string().min(1).optional(),
   DATABASE_URL: z.string().optional(),
   TRANSCEND_DATA_DIR: z.string().min(1).optional(),
+  TRANSCEND_LOCAL_RUNNER_TOKEN_FILE: z.string().min(1).optional(),
 });
 
 export interface ServerEnv {
@@ -20,6 +21,8 @@ export interface ServerEnv {
   databaseUrl: string | undefined;
   /** Where PGlite keeps its files; unset means the database package's default. */
   dataDir: string | undefined;
+  /** Set by `npm start`: where to write a registration token for the local runner. */
+  localRunnerTokenFile: string | undefined;
 }
 
 export const DEFAULT_PORT = 3000;
@@ -36,5 +39,5 @@ export function readServerEnv(source: Record<string, string | undefined> = proce
   }
   // The db package parses the URL and explains a malformed one (without echoing the password).
   const databaseUrl = raw.DATABASE_URL === undefined || raw.DATABASE_URL.trim() === "" ? undefined : raw.DATABASE_URL;
-  return { port, host: raw.HOST, databaseUrl, dataDir: raw.TRANSCEND_DATA_DIR };
+  return { port, host: raw.HOST, databaseUrl, dataDir: raw.TRANSCEND_DATA_DIR, localRunnerTokenFile: raw.TRANSCEND_LOCAL_RUNNER_TOKEN_FILE };
 }
