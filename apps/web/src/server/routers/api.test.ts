@@ -105,6 +105,11 @@ describeEachDatabase("HTTP API", (getDb) => {
     expect(big.status).toBe(413);
     const board = await get("leaderboard.variants");
     expect(board.status).toBe(200);
+    // README's curl: a leaderboard as JSON, input in the query string.
+    const input = encodeURIComponent(JSON.stringify({ json: { slug: presets[0]?.slug } }));
+    const variantBoard = await get(`leaderboard.variant?input=${input}`);
+    expect(variantBoard.status).toBe(200);
+    expect(await data(variantBoard)).toBeTypeOf("object");
     expect(await data(await get("account.me"))).toBeNull();
     expect((await post("tokens.create", { name: "anon" }, { origin: SITE })).status).toBe(401);
   });
