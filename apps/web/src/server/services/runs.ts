@@ -229,7 +229,9 @@ export const runListInputSchema = z.strictObject({
   cursor: z
     .string()
     .max(100)
-    .regex(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z\|[0-9a-f-]{36}$/, "not a cursor this API returned")
+    .regex(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z\|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "not a cursor this API returned")
+    // The shape alone lets "2026-13-45T9:Z" through, which would reach the query as an Invalid Date.
+    .refine((cursor) => !Number.isNaN(Date.parse(cursor.split("|", 1)[0] ?? "")), "not a cursor this API returned")
     .optional(),
 });
 export type RunListInput = z.input<typeof runListInputSchema>;
