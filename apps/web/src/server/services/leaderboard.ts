@@ -5,7 +5,7 @@
 // runner's self-reported curves are never read here.
 import { and, count, countDistinct, desc, eq, inArray, isNull, max, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import type { Db } from "@transcend/db";
+import { queryRows, type Db } from "@transcend/db";
 import {
   recipes,
   runArtifacts,
@@ -99,6 +99,43 @@ function latestVariants(db: Db) {
     })
     .from(taskVariants)
     .orderBy(taskVariants.slug, desc(taskVariants.version));
+}
+
+// ── caching ────────────────────────────────────────────────────────────────────
+
+// The pages aggregate thousands of runs, but their inputs change only when a run ends (a
+// graded run is final) or a variant appears. Answers are kept per database and query under
+// a key read from indexes (newest finished_at, variant count and newest variant) that any
+// such change moves; the TTL bounds staleness from what the key cannot see (a transaction
+// that commits an older finished_at late, a verification recorded after its run ended).
+const CACHE_TTL_MS = 30_000;
+const CACHE_MAX_ENTRIES = 500;
+const caches = new WeakMap<Db, Map<string, { key: string; at: number; value: unknown }>>();
+
+async function cacheKey(db: Db): Promise<string> {
+  const [row] = await queryRows<{ finished: string | null; variants: string }>(
+    db,
+    sql`select (select max(finished_at) from runs)::text as finished,
+               (select count(*) || ':' || coalesce(max(created_at)::text, '') from task_variants) as variants`,
+  );
+  return `${row?.finished ?? ""}|${row?.variants ?? ""}`;
+}
+
+async function cached<T>(db: Db, query: string, compute: () => Promise<T>): Promise<T> {
+  let cache = caches.get(db);
+  if (cache === undefined) caches.set(db, (cache = new Map()));
+  const key = await cacheKey(db);
+  const hit = cache.get(query);
+  if (hit !== undefined && hit.key === key && Date.now() - hit.at < CACHE_TTL_MS) return hit.value as T;
+  const value = await compute();
+  if (cache.size >= CACHE_MAX_ENTRIES) cache.clear();
+  cache.set(query, { key, at: Date.now(), value });
+  return value;
+}
+
+/** Forgets cached pages (tests, and callers that changed results out of the usual order). */
+export function clearLeaderboardCache(db: Db): void {
+  caches.delete(db);
 }
 
 // ── pretraining overlap ────────────────────────────────────────────────────────
@@ -249,7 +286,15 @@ function sortValue(row: LeaderboardRow, sort: (typeof LEADERBOARD_SORTS)[number]
  * Undefined when no variant has this slug.
  */
 export async function variantLeaderboard(db: Db, query: VariantLeaderboardQuery): Promise<VariantLeaderboard | undefined> {
-  const { slug, sort, direction, axis, backend } = variantLeaderboardQuerySchema.parse(query);
+  const parsed = variantLeaderboardQuerySchema.parse(query);
+  // Cached answers are shared between callers, who must treat them as read-only.
+  return cached(db, `variant:${JSON.stringify(parsed)}`, () => computeVariantLeaderboard(db, parsed));
+}
+
+async function computeVariantLeaderboard(
+  db: Db,
+  { slug, sort, direction, axis, backend }: z.output<typeof variantLeaderboardQuerySchema>,
+): Promise<VariantLeaderboard | undefined> {
   const versions = await db
     .select({ id: taskVariants.id, version: taskVariants.version, name: taskVariants.name, spec: taskVariants.spec })
     .from(taskVariants)
@@ -435,7 +480,11 @@ export type LeaderboardOverview = z.infer<typeof leaderboardOverviewSchema>;
  * per recipe rather than every run's statistics.
  */
 export async function leaderboardOverview(db: Db, filter: LeaderboardFilter = {}): Promise<LeaderboardOverview> {
-  const { axis, family, backend } = leaderboardFilterSchema.parse(filter);
+  const parsed = leaderboardFilterSchema.parse(filter);
+  return cached(db, `overview:${JSON.stringify(parsed)}`, () => computeOverview(db, parsed));
+}
+
+async function computeOverview(db: Db, { axis, family, backend }: LeaderboardFilter): Promise<LeaderboardOverview> {
   const conditions = [gradedOnCurrentAttempt()];
   if (backend !== undefined) conditions.push(sql`${runAttempts.capabilities} ->> 'backend' = ${backend}`);
   let grouped = db

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { studentTQuantile } from "@transcend/tasks";
+import { meanWithCI, studentTQuantile } from "@transcend/tasks";
 import {
   aggregateRuns,
   compareModels,
@@ -133,6 +133,15 @@ describe("a recipe over seeds", () => {
       { seed: 8, statistics: fixtureRun(0.1, 0, 0.2, 0) },
     ]);
     expect(twoSeeds).toMatchObject({ ranked: false, runs: 3, seeds: [7, 8] });
+  });
+
+  it("agrees with meanWithCI of packages/tasks", () => {
+    for (const values of [[0.1, 0.4, 0.35], [1, 2, 3, 4, 5, 6, 7], [0.5, 0.5]]) {
+      const reference = meanWithCI(values);
+      const mine = interval(values);
+      expect(mine.mean).toBeCloseTo(reference.mean, 12);
+      expect(mine.halfWidth).toBeCloseTo(reference.halfWidth ?? Number.NaN, 12);
+    }
   });
 
   it("interval of two values: t(0.975, 1) · sd / √2", () => {

@@ -5,7 +5,7 @@
 // grader, the leaderboard and the results router share them, and tests check them against
 // values worked out by hand.
 import { z } from "zod";
-import { meanPassAtK, meanWithCI, studentTQuantile, type MeanWithInterval } from "@transcend/tasks";
+import { meanPassAtK, studentTQuantile } from "@transcend/tasks";
 
 /** A leaderboard row needs this many seeds before it is ranked; fewer are shown as "needs seeds". */
 export const RANKING_MIN_SEEDS = 3;
@@ -140,9 +140,27 @@ export const intervalSchema = z.object({
 });
 export type Interval = z.infer<typeof intervalSchema>;
 
+// The 97.5% t quantile by degrees of freedom. Computing it takes a bisection over the
+// incomplete beta function, and a leaderboard page needs thousands of intervals over a
+// handful of seed counts, so each is computed once per process.
+const tQuantiles = new Map<number, number>();
+function t975(degrees: number): number {
+  let value = tQuantiles.get(degrees);
+  if (value === undefined) {
+    value = studentTQuantile(0.975, degrees);
+    tQuantiles.set(degrees, value);
+  }
+  return value;
+}
+
+/** Mean with its two-sided 95% Student-t interval (as `meanWithCI` of packages/tasks, whose quantile it shares). */
 export function interval(values: readonly number[]): Interval {
-  const { n, mean: m, halfWidth, lower, upper }: MeanWithInterval = meanWithCI(values, 0.95);
-  return { n, mean: m, halfWidth, lower, upper };
+  if (values.length === 0) throw new RangeError("an interval needs at least one value");
+  const n = values.length;
+  const m = values.reduce((sum, value) => sum + value, 0) / n;
+  if (n === 1) return { n, mean: m, halfWidth: null, lower: null, upper: null };
+  const sd = Math.sqrt(values.reduce((sum, value) => sum + (value - m) ** 2, 0) / (n - 1));
+  return intervalFromMoments(n, m, sd);
 }
 
 export const splitAggregateSchema = z.object({
@@ -236,6 +254,6 @@ export function wilsonInterval(successes: number, trials: number, z95 = 1.959963
  */
 export function intervalFromMoments(n: number, mean: number, sd: number | null): Interval {
   if (n < 2 || sd === null) return { n, mean, halfWidth: null, lower: null, upper: null };
-  const halfWidth = studentTQuantile(0.975, n - 1) * (sd / Math.sqrt(n));
+  const halfWidth = t975(n - 1) * (sd / Math.sqrt(n));
   return { n, mean, halfWidth, lower: mean - halfWidth, upper: mean + halfWidth };
 }
