@@ -51,7 +51,8 @@ export function registerDoctorCommand(program: Command): void {
         `training runs on ${selected.name} (${selected.engine}), matrix products on ${selected.matmul}; choose another with --backend.`,
         `measured: ${matmul.size}×${matmul.size}×${matmul.size} matmul, ${matmul.reps} reps in ${Math.round(matmul.ms)} ms: ${matmul.gflops} GFLOP/s on ${matmul.path}`,
       );
-      if (gpu) lines.push(`GPU: ${gpu} (nvidia-smi)`);
+      lines.push(`device: ${selected.name === "tfjs-node-gpu" && gpu ? gpu : (os.cpus()[0]?.model.trim() ?? `${os.arch()} CPU`)}`);
+      if (gpu && selected.name !== "tfjs-node-gpu") lines.push(`GPU: ${gpu} (nvidia-smi)`);
       if (selected.name === "tfjs-node-gpu" && matmul.gflops < GPU_MIN_GFLOPS)
         lines.push(
           `warning: ${matmul.gflops} GFLOP/s is CPU speed: libtensorflow did not find the GPU and fell back to the CPU.`,

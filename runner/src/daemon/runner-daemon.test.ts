@@ -26,6 +26,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The machine running the tests may be busy: give every condition time, check it often. */
+const eventually = <T>(condition: () => T | Promise<T>) => expect.poll(condition, { timeout: 20_000, interval: 50 });
+
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -68,11 +71,11 @@ describe("the runner daemon", () => {
   it("runs an assigned job in a child process end to end: accepted, progress 1..N, evaluation sets, packed completions, uploads, finished", async () => {
     const g = await gateway();
     const { daemon, states, lines } = startDaemon(g);
-    await expect.poll(() => g.ofType("ready").length).toBe(1);
+    await eventually(() => g.ofType("ready").length).toBe(1);
     expect(g.ofType("hello")[0]).toMatchObject({ protocolVersion: PROTOCOL_VERSION, activeAttempts: [] });
 
     g.assign(ref);
-    await expect.poll(() => g.ofType("accepted")).toEqual([{ type: "accepted", ...ref }]);
+    await eventually(() => g.ofType("accepted")).toEqual([{ type: "accepted", ...ref }]);
     const pid = daemon.jobs[0]?.pid;
     expect(pid).toBeGreaterThan(0);
     expect(pid).not.toBe(process.pid);
@@ -122,8 +125,8 @@ describe("the runner daemon", () => {
     // Heartbeats listed the attempt while it ran; the job process is gone; ready again; the attempt is forgotten once settled.
     expect(g.ofType("heartbeat").some((h) => h.attempts.some((a) => a.runId === RUN))).toBe(true);
     expect(processExists(pid ?? 0)).toBe(false);
-    await expect.poll(() => g.ofType("ready").length).toBe(2);
-    await expect.poll(() => daemon.jobs.length).toBe(0);
+    await eventually(() => g.ofType("ready").length).toBe(2);
+    await eventually(() => daemon.jobs.length).toBe(0);
     expect(states).toEqual(["idle", "busy", "idle"]);
     expect(lines).toContain("state: connecting → idle");
   }, 180_000);
@@ -131,11 +134,11 @@ describe("the runner daemon", () => {
   it("reuses the origin-checkpoint cache across runs on one runner", async () => {
     const g = await gateway();
     startDaemon(g, { originCacheDir: path.join(dir, "origins") });
-    await expect.poll(() => g.ofType("ready").length).toBe(1);
+    await eventually(() => g.ofType("ready").length).toBe(1);
     g.assign(ref, { seed: 5 });
     await expect.poll(() => g.ofType("finished").length, { timeout: 120_000, interval: 200 }).toBe(1);
     // Another run of the same variant, recipe and seed: the pretrained origin comes from the cache.
-    await expect.poll(() => g.ofType("ready").length).toBe(2);
+    await eventually(() => g.ofType("ready").length).toBe(2);
     g.assign({ runId: OTHER_RUN, attempt: 1 }, { seed: 5 });
     await expect.poll(() => g.ofType("finished").length, { timeout: 120_000, interval: 200 }).toBe(2);
     const [first, second] = g.ofType("finished");
@@ -147,45 +150,45 @@ describe("the runner daemon", () => {
   it("refuses an invalid recipe without starting anything (not retryable), and a second job while busy (retryable)", async () => {
     const g = await gateway();
     const { daemon } = startDaemon(g);
-    await expect.poll(() => g.ofType("ready").length).toBe(1);
+    await eventually(() => g.ofType("ready").length).toBe(1);
     g.assign(ref, { recipe: { model: { layers: 99 } } });
-    await expect.poll(() => g.ofType("failed")).toEqual([
+    await eventually(() => g.ofType("failed")).toEqual([
       { type: "failed", ...ref, retryable: false, error: expect.stringMatching(/^invalid recipe: model\.layers/) },
     ]);
     expect(daemon.jobs).toHaveLength(0);
 
     g.assign({ runId: OTHER_RUN, attempt: 1 });
-    await expect.poll(() => g.ofType("accepted").length).toBe(1);
+    await eventually(() => g.ofType("accepted").length).toBe(1);
     g.assign({ runId: RUN, attempt: 2 });
-    await expect.poll(() => g.ofType("failed").length).toBe(2);
+    await eventually(() => g.ofType("failed").length).toBe(2);
     expect(g.ofType("failed")[1]).toMatchObject({ runId: RUN, attempt: 2, retryable: true, error: "this runner is already running a job" });
-  }, 60_000);
+  }, 180_000);
 
   it("cancel: SIGTERM ends the job process, nothing is reported for the attempt, the runner is ready again", async () => {
     const g = await gateway();
     const { daemon } = startDaemon(g);
-    await expect.poll(() => g.ofType("ready").length).toBe(1);
+    await eventually(() => g.ofType("ready").length).toBe(1);
     g.assign(ref);
-    await expect.poll(() => g.ofType("progress").length, { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(() => g.ofType("progress").length, { timeout: 90_000 }).toBeGreaterThan(0);
     const pid = daemon.jobs[0]?.pid ?? 0;
     expect(processExists(pid)).toBe(true);
     const cancelledAt = Date.now();
     g.send({ type: "cancel", ...ref, reason: "cancelled by its owner" });
     await expect.poll(() => processExists(pid), { timeout: 5_000, interval: 20 }).toBe(false);
     expect(Date.now() - cancelledAt).toBeLessThan(5_000);
-    await expect.poll(() => g.ofType("ready").length).toBe(2);
+    await eventually(() => g.ofType("ready").length).toBe(2);
     expect(g.ofType("failed")).toEqual([]);
     expect(g.ofType("finished")).toEqual([]);
     expect(daemon.jobs).toHaveLength(0);
-  }, 60_000);
+  }, 180_000);
 
   it("cancel: a job that ignores SIGTERM is killed with SIGKILL after the grace period", async () => {
     const g = await gateway();
     const grace = 1_500;
     const { daemon } = startDaemon(g, { cancelGraceMs: grace, jobEnv: { [IGNORE_SIGTERM_ENV]: "1" } });
-    await expect.poll(() => g.ofType("ready").length).toBe(1);
+    await eventually(() => g.ofType("ready").length).toBe(1);
     g.assign(ref);
-    await expect.poll(() => g.ofType("progress").length, { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(() => g.ofType("progress").length, { timeout: 90_000 }).toBeGreaterThan(0);
     const pid = daemon.jobs[0]?.pid ?? 0;
     const cancelledAt = Date.now();
     g.send({ type: "cancel", ...ref, reason: "cancelled by its owner" });
@@ -196,33 +199,33 @@ describe("the runner daemon", () => {
     expect(took).toBeGreaterThanOrEqual(grace - 50);
     expect(took).toBeLessThan(grace + 3_000);
     expect(g.ofType("failed")).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 
   it("a stale_attempt error for a running attempt kills its job (the lease is gone)", async () => {
     const g = await gateway();
     const { daemon, lines } = startDaemon(g);
-    await expect.poll(() => g.ofType("ready").length).toBe(1);
+    await eventually(() => g.ofType("ready").length).toBe(1);
     g.assign(ref);
-    await expect.poll(() => g.ofType("progress").length, { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(() => g.ofType("progress").length, { timeout: 90_000 }).toBeGreaterThan(0);
     const pid = daemon.jobs[0]?.pid ?? 0;
     g.send({ type: "error", reason: "stale_attempt", message: "attempt 1 of this run was re-assigned", ...ref });
     await expect.poll(() => processExists(pid), { timeout: 15_000, interval: 20 }).toBe(false);
     expect(lines.some((line) => line.includes("stale_attempt: attempt 1 of this run was re-assigned"))).toBe(true);
     expect(g.ofType("failed")).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 
   it("reconnect mid-job: the job keeps running, the hello lists it, unacked progress is re-sent, no seq is lost or stored twice", async () => {
     let acking = false;
     const g = await gateway({ ack: () => acking });
     const { daemon, states } = startDaemon(g);
-    await expect.poll(() => g.ofType("ready").length).toBe(1);
+    await eventually(() => g.ofType("ready").length).toBe(1);
     g.assign(ref);
-    await expect.poll(() => g.ofType("progress").length, { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => g.ofType("progress").length, { timeout: 90_000 }).toBeGreaterThanOrEqual(3);
     const pid = daemon.jobs[0]?.pid ?? 0;
     const beforeDrop = g.ofType("progress").length;
     acking = true; // the second connection acks
     g.dropConnection();
-    await expect.poll(() => g.connections).toBe(2);
+    await eventually(() => g.connections).toBe(2);
     expect(processExists(pid)).toBe(true);
     const hellos = g.ofType("hello");
     expect(hellos[1]?.activeAttempts).toEqual([ref]);
@@ -242,18 +245,18 @@ describe("the runner daemon", () => {
   it("drain: finishes the current job, takes no new one, and closes with 1000", async () => {
     const g = await gateway();
     const { daemon, running, states } = startDaemon(g);
-    await expect.poll(() => g.ofType("ready").length).toBe(1);
+    await eventually(() => g.ofType("ready").length).toBe(1);
     g.assign(ref);
-    await expect.poll(() => g.ofType("accepted").length).toBe(1);
+    await eventually(() => g.ofType("accepted").length).toBe(1);
     g.send({ type: "drain", reason: "server maintenance" });
-    await expect.poll(() => daemon.state).toBe("draining");
+    await eventually(() => daemon.state).toBe("draining");
     g.assign({ runId: OTHER_RUN, attempt: 1 });
-    await expect.poll(() => g.ofType("failed")).toEqual([
+    await eventually(() => g.ofType("failed")).toEqual([
       { type: "failed", runId: OTHER_RUN, attempt: 1, retryable: true, error: "this runner is draining and takes no new runs" },
     ]);
     await running;
     expect(g.ofType("finished")).toHaveLength(1);
     expect(states).toEqual(["idle", "busy", "draining", "stopped"]);
-    await expect.poll(() => g.closes).toEqual([1000]);
+    await eventually(() => g.closes).toEqual([1000]);
   }, 180_000);
 });

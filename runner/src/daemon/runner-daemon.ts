@@ -222,10 +222,8 @@ export class RunnerDaemon {
       case "drain":
         return this.drain(`the server asked: ${message.reason}`);
       case "error": {
-        if (message.runId === undefined || message.attempt === undefined) {
-          this.log(`the server refused a message (${message.reason}): ${message.message}`);
-          return;
-        }
+        // Connection-wide errors precede a close; the connection reports them with it.
+        if (message.runId === undefined || message.attempt === undefined) return;
         const job = this.attempts.get(keyOf({ runId: message.runId, attempt: message.attempt }));
         // The lease is gone (re-assigned elsewhere, or the run is not ours): the job's work counts for nothing.
         if (job && (message.reason === "stale_attempt" || message.reason === "not_your_run")) void job.cancel(`${message.reason}: ${message.message}`);
