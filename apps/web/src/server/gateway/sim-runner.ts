@@ -96,7 +96,7 @@ export class SimRunner {
   }
 
   /** The next not yet consumed frame of `type` (matching `test`), waiting up to `timeoutMs`. */
-  next<T extends ServerToRunnerMessage["type"]>(type: T, test: (frame: FrameOf<T>) => boolean = () => true, timeoutMs = 15_000): Promise<FrameOf<T>> {
+  next<T extends ServerToRunnerMessage["type"]>(type: T, test: (frame: FrameOf<T>) => boolean = () => true, timeoutMs = 30_000): Promise<FrameOf<T>> {
     const matches = (frame: ServerToRunnerMessage): frame is FrameOf<T> => frame.type === type && test(frame as FrameOf<T>);
     const already = this.frames.find((frame) => !this.consumed.has(frame) && matches(frame));
     if (already) {
@@ -166,7 +166,10 @@ export class SimRunner {
     for (let start = 0; start < entries.length; start += 500) {
       this.send({ type: "completions", ...ref, model, split, entries: entries.slice(start, start + 500) });
     }
-    await this.next("graded", (f) => f.runId === ref.runId && f.attempt === ref.attempt && f.model === model && f.split === split);
+    await this.next("graded", (f) => f.runId === ref.runId && f.attempt === ref.attempt && f.model === model && f.split === split).catch((error: unknown) => {
+      const mine = this.frames.filter((f) => "runId" in f && f.runId === ref.runId && f.type !== "ack" && f.type !== "evaluation-set");
+      throw new Error(`${model}/${split} of ${ref.runId} never graded (${entries.length} entries for ${items.length} items sent); frames: ${JSON.stringify(mine).slice(0, 2000)}; ${String(error)}`);
+    });
   }
 
   close(): Promise<{ code: number; reason: string }> {
