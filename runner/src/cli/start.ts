@@ -24,6 +24,8 @@ interface StartOptions {
 
 const MAX_NAME_LENGTH = 100;
 const MAX_CANCEL_GRACE_SECONDS = 600;
+/** Signals this close together are one keypress (npm forwards the SIGINT the runner already got). */
+export const ONE_KEYPRESS_MS = 1_000;
 
 export function registerStartCommand(program: Command): void {
   program
@@ -80,7 +82,11 @@ async function startRunner(options: StartOptions): Promise<void> {
   });
 
   let signals = 0;
+  let lastSignalAt = Number.NEGATIVE_INFINITY;
   const onSignal = (signal: NodeJS.Signals) => {
+    // Under `npx`/`npm run`, one Ctrl-C arrives twice: from the terminal and forwarded by npm.
+    if (performance.now() - lastSignalAt < ONE_KEYPRESS_MS) return;
+    lastSignalAt = performance.now();
     signals += 1;
     if (signals === 1) {
       log(`${signal}: finishing the current job, then stopping (${signal} again stops now)`);
