@@ -112,6 +112,25 @@ describeEachDatabase("runs router", (getDb, { getDatabase }) => {
     expect((await submit(light, 3)).runs).toHaveLength(3);
   });
 
+  it("tells a signed-in user their quota, and nobody else's", async () => {
+    await expectTrpcError(callerAs(getDb(), null).runs.quota(), "UNAUTHORIZED");
+    const fresh = await createUser(getDb(), "Fresh");
+    const quota = await createCaller({ db: getDb(), user: fresh, authMethod: "session", origin: "http://x.test", dailyRunQuota: 7 }).runs.quota();
+    expect(quota).toEqual({ limit: 7, remaining: 7 });
+  });
+
+  it("lets anyone follow a run live; an unknown run is NOT_FOUND", async () => {
+    const { runs: [run] } = await submitTwo();
+    for (const user of [null, owner, other]) {
+      const stream = await callerAs(getDb(), user).runs.onUpdate({ runId: run?.id ?? "" });
+      const first = await stream[Symbol.asyncIterator]().next();
+      expect(first.value).toEqual({ runId: run?.id, state: "queued" });
+    }
+    const unknown = await callerAs(getDb(), null).runs.onUpdate({ runId: "00000000-0000-4000-8000-000000000000" });
+    await expectTrpcError(unknown[Symbol.asyncIterator]().next(), "NOT_FOUND");
+    await expectTrpcError(callerAs(getDb(), null).runs.get({ runId: "00000000-0000-4000-8000-000000000000" }), "NOT_FOUND");
+  });
+
   it("streams a run's state now and then its changes", async () => {
     const { runs: [run] } = await submitTwo();
     const runId = run?.id ?? "";
