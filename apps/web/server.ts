@@ -21,7 +21,10 @@ async function main(): Promise<void> {
     throw new StartupError("the web app is not built; run `npm run build` first (or `npm start`, which builds it)");
   }
 
-  const server = await startTranscendServer({ port: env.port, host: env.host, databaseUrl: env.databaseUrl, dataDir });
+  // Checkpoints live beside PGlite's files, or under the data dir even with PostgreSQL
+  // (several instances need it on shared storage).
+  const artifactsDir = path.join(env.dataDir ?? defaultDataDir, "artifacts");
+  const server = await startTranscendServer({ port: env.port, host: env.host, databaseUrl: env.databaseUrl, dataDir, artifactsDir });
   stopOnSignals(server);
   if (env.localRunnerTokenFile) await issueLocalRunnerToken(server.context.db, env.localRunnerTokenFile);
 
