@@ -176,6 +176,21 @@ describeEachDatabase("leaderboard", (getDb) => {
     expect(results.graded && results.verifiedBy).toEqual([{ name: "Grace", runId: reproduction.id }]);
   });
 
+  it("caches a page until a run ends", async () => {
+    const before = (await leaderboardOverview(getDb())).variants.find((variant) => variant.slug === slug)?.gradedRuns ?? 0;
+    // A second read is the cached answer.
+    expect(await leaderboardOverview(getDb())).toBe(await leaderboardOverview(getDb()));
+    const run = await createRun(getDb(), { variantId, recipeId: recipeB, submitterId: userId, seed: 2, runnerId });
+    await answerAll(getDb(), run, ["id", "ood"], {});
+    expect((await finalize(getDb(), { runId: run.id, attempt: 1 })).ok).toBe(true);
+    // Finalized but not yet graded: still not counted.
+    expect((await leaderboardOverview(getDb())).variants.find((variant) => variant.slug === slug)?.gradedRuns).toBe(before);
+    await markGraded(getDb(), run.id);
+    expect((await leaderboardOverview(getDb())).variants.find((variant) => variant.slug === slug)?.gradedRuns).toBe(before + 1);
+    const board = await variantLeaderboard(getDb(), { slug });
+    expect(board?.rows.find((row) => row.recipe.slug === `${slug}-b`)?.aggregate.seeds).toEqual([1, 2]);
+  });
+
   describe("public procedures", () => {
     it("serve the overview, a variant and a run's results without an account", async () => {
       const caller = createCaller({ db: getDb(), user: null, authMethod: null, origin: "http://localhost" });
