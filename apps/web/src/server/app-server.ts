@@ -13,6 +13,7 @@ import { LeaseSweeper } from "./gateway/sweeper";
 import { handleFleetRequest, isFleetPath } from "./http/fleet-http";
 import type { QueueSettings } from "./services/queue";
 import { RunEvents } from "./services/run-events";
+import { withRequestLimits, type FrameLimits } from "./rate-limit";
 import { checkHealth, sendHealth } from "./health";
 import { seedDatabase } from "./seed";
 import { StartupError, firstLine } from "./startup-error";
@@ -47,6 +48,8 @@ export interface StartServerOptions {
     helloTimeoutMs?: number;
     pingIntervalMs?: number;
     queue?: Partial<QueueSettings>;
+    frameLimits?: Partial<FrameLimits>;
+    maxBufferedBytes?: number;
   };
   /** Where uploaded checkpoints are stored (default: <dataDir or ./.data>/artifacts). */
   artifactsDir?: string;
@@ -70,7 +73,8 @@ export async function startTranscendServer(options: StartServerOptions): Promise
   const ready: { context?: ServerContext; pages?: PageHandlers } = {};
   const artifactsDir = nodePath.resolve(options.artifactsDir ?? nodePath.join(options.dataDir ?? ".data", "artifacts"));
 
-  const server = createServer((request, response) => {
+  // Sign-in, sign-up and runner registration are counted per client address (rate-limit.ts).
+  const server = createServer(withRequestLimits((request, response) => {
     const path = (request.url ?? "/").split("?", 1)[0];
     if (path === "/api/health") {
       if (request.method !== "GET" && request.method !== "HEAD") {
@@ -95,7 +99,7 @@ export async function startTranscendServer(options: StartServerOptions): Promise
       if (!response.headersSent) response.writeHead(500);
       response.end();
     });
-  });
+  }));
 
   // Listen first: an occupied port is the most common start failure and should be
   // reported before the database and Next spend seconds starting.
@@ -140,6 +144,8 @@ export async function startTranscendServer(options: StartServerOptions): Promise
     claimPollMs: fleet.claimPollMs,
     helloTimeoutMs: fleet.helloTimeoutMs,
     pingIntervalMs: fleet.pingIntervalMs,
+    frameLimits: fleet.frameLimits,
+    maxBufferedBytes: fleet.maxBufferedBytes,
     queue: fleet.queue,
     log,
   });

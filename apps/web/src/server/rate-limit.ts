@@ -29,14 +29,16 @@ export interface LimitSetting {
 /**
  * Generous for people, tight for scripts. Sign-in: a person mistyping a password a few
  * times a minute never meets it, a password guesser gets 600 tries an hour per address.
+ * Sign-up and registration: a household or a lab behind one address makes a few accounts
+ * and runners an hour, an account or runner farm makes thousands.
  * Handshakes: a runner reconnects with backoff (seconds apart); a lab of runners behind
  * one address still fits in 120 a minute. Submissions: the daily quota bounds the total,
  * this bounds bursts (a script looping on submit).
  */
 export const DEFAULT_LIMITS: Record<LimitName, LimitSetting> = {
   signIn: { points: 10, durationSeconds: 60 },
-  signUp: { points: 5, durationSeconds: 60 * 60 },
-  runnerRegister: { points: 10, durationSeconds: 60 * 60 },
+  signUp: { points: 20, durationSeconds: 60 * 60 },
+  runnerRegister: { points: 30, durationSeconds: 60 * 60 },
   runnerHandshake: { points: 120, durationSeconds: 60 },
   submit: { points: 20, durationSeconds: 60 },
 };
@@ -245,4 +247,61 @@ export function retryAfterOf(errors: readonly TRPCError[]): number | undefined {
     }
   }
   return longest;
+}
+
+// ── runner sockets ───────────────────────────────────────────────────────────────
+
+export interface FrameLimits {
+  /** Sustained frames per second one runner connection may send… */
+  messagesPerSecond: number;
+  /** …after a burst of this many. */
+  messageBurst: number;
+  bytesPerSecond: number;
+  byteBurst: number;
+}
+
+/**
+ * An honest runner sends a heartbeat every few seconds and progress a few times a second;
+ * its biggest bursts are an evaluation split's completions (tens of frames of up to 64 KiB)
+ * and the outbox it re-sends after a reconnect. The bursts below hold all of that; a
+ * sustained flood past the rates costs us JSON parsing and validation for nothing.
+ */
+export const DEFAULT_FRAME_LIMITS: FrameLimits = {
+  messagesPerSecond: 100,
+  messageBurst: 1_000,
+  bytesPerSecond: 1024 * 1024,
+  byteBurst: 16 * 1024 * 1024,
+};
+
+/**
+ * Two token buckets (frames, bytes) of one connection. Kept in the connection rather than
+ * in rate-limiter-flexible: it is per socket, lives and dies with it, and is checked on
+ * every frame, where a plain counter costs nothing.
+ */
+export class FrameBudget {
+  private messages: number;
+  private bytes: number;
+  private last: number;
+
+  constructor(
+    private readonly limits: FrameLimits = DEFAULT_FRAME_LIMITS,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.messages = limits.messageBurst;
+    this.bytes = limits.byteBurst;
+    this.last = now();
+  }
+
+  /** Spends one frame of `size` bytes; false when either bucket is empty. */
+  take(size: number): boolean {
+    const now = this.now();
+    const seconds = Math.max(0, (now - this.last) / 1000);
+    this.last = now;
+    this.messages = Math.min(this.limits.messageBurst, this.messages + seconds * this.limits.messagesPerSecond);
+    this.bytes = Math.min(this.limits.byteBurst, this.bytes + seconds * this.limits.bytesPerSecond);
+    if (this.messages < 1 || this.bytes < size) return false;
+    this.messages -= 1;
+    this.bytes -= size;
+    return true;
+  }
 }

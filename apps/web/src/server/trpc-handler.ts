@@ -4,6 +4,7 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import type { Db } from "@transcend/db";
 import type { Auth } from "./auth";
+import { retryAfterOf } from "./rate-limit";
 import { createRequestContext } from "./request-context";
 import { guardTrpcRequest } from "./request-guard";
 import { appRouter } from "./routers/_app";
@@ -29,6 +30,12 @@ export async function handleTrpcRequest(incoming: Request, deps: TrpcHandlerDeps
       ...(await createRequestContext(guarded.request, deps)),
       ...(deps.dailyRunQuota === undefined ? {} : { dailyRunQuota: deps.dailyRunQuota }),
     }),
-    responseMeta: () => ({ headers: new Headers({ "cache-control": "no-store" }) }),
+    responseMeta: ({ errors }) => {
+      const headers = new Headers({ "cache-control": "no-store" });
+      // A rate-limited procedure (TOO_MANY_REQUESTS → 429) tells the client when to retry.
+      const retryAfter = retryAfterOf(errors);
+      if (retryAfter !== undefined) headers.set("retry-after", String(retryAfter));
+      return { headers };
+    },
   });
 }

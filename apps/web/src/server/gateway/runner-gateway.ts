@@ -10,6 +10,7 @@
 //
 // Close codes (see CLOSE_CODES in @transcend/protocol):
 //   401 at the upgrade: no or unknown or revoked credential — no socket is opened
+//   403 at the upgrade: it carries an Origin (a browser); 429: too many handshakes from the address
 //   1008 invalid frame (not JSON, not in the schema) — after an `invalid_frame` error frame
 //   1009 frame larger than MAX_FRAME_BYTES (ws closes the socket itself)
 //   1013 the runner sends faster than the gateway handles its frames
@@ -54,6 +55,7 @@ import {
   type QueueSettings,
 } from "../services/queue";
 import type { FleetEvent, RunEvents } from "../services/run-events";
+import { DEFAULT_FRAME_LIMITS, FrameBudget, clientAddress, takeToken, tooManyUpgradesResponse, type FrameLimits } from "../rate-limit";
 import { authenticateRunner, recordRunnerHello, type RunnerRow } from "../services/runners";
 import { bearerToken } from "../services/secrets";
 import { evaluationSetFrames } from "./evaluation-frames";
@@ -75,6 +77,12 @@ export const CLAIM_POLL_MS = 2_000;
  * hundreds queued means it floods us, and it is closed rather than buffered without bound.
  */
 export const MAX_PENDING_FRAMES = 256;
+/**
+ * Bytes queued for a runner that has not read them yet. An evaluation set is the biggest
+ * thing we send at once (a few MiB at the largest recipe); a peer that lets this much pile
+ * up has stopped reading, and keeping its backlog would let it hold our memory hostage.
+ */
+export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 /** The grading service's interface, as the gateway calls it. */
 export type Grader = Pick<typeof grading, "evaluationSet" | "recordCompletions" | "finalize">;
@@ -101,6 +109,10 @@ export interface RunnerGatewayOptions {
   protocolVersion?: number;
   helloTimeoutMs?: number;
   pingIntervalMs?: number;
+  /** Per-connection frame and byte rates (tests shrink them); over them the socket closes with 1013. */
+  frameLimits?: Partial<FrameLimits>;
+  /** Unread bytes a runner may leave queued before it is dropped (default MAX_BUFFERED_BYTES). */
+  maxBufferedBytes?: number;
   heartbeatIntervalMs?: number;
   claimPollMs?: number;
   queue?: Partial<QueueSettings>;
@@ -123,6 +135,7 @@ interface Connection {
   work: Promise<void>;
   pending: number;
   claiming: boolean;
+  budget: FrameBudget;
 }
 
 const attemptKey = (ref: AttemptRef) => `${ref.runId}/${ref.attempt}`;
@@ -205,6 +218,12 @@ export class RunnerGateway {
       socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n");
       return;
     }
+    // Runner daemons send no Origin; a browser always does. A page must not be able to open
+    // a runner socket with whatever a user pasted into it, so browser upgrades are refused.
+    if (request.headers.origin !== undefined) {
+      rejectUpgrade(socket, 403, "Runner sockets are not opened from browsers.");
+      return;
+    }
     const db = this.options.db;
     const credential = bearerToken(request.headers.authorization);
     if (!db || credential === undefined) {
@@ -212,6 +231,16 @@ export class RunnerGateway {
       return;
     }
     socket.on("error", () => socket.destroy());
+    // Each handshake costs a credential lookup: counted per address before it is made.
+    takeToken("runnerHandshake", clientAddress(request))
+      .then((decision) => {
+        if (decision.allowed) return this.authenticate(db, credential, request, socket, head);
+        if (!socket.destroyed) socket.end(tooManyUpgradesResponse(decision.retryAfterSeconds));
+      })
+      .catch(() => socket.destroy());
+  }
+
+  private authenticate(db: Db, credential: string, request: IncomingMessage, socket: Duplex, head: Buffer): void {
     authenticateRunner(db, credential).then(
       (account) => {
         if (this.closed || socket.destroyed) {
@@ -273,6 +302,7 @@ export class RunnerGateway {
       work: Promise.resolve(),
       pending: 0,
       claiming: false,
+      budget: new FrameBudget({ ...DEFAULT_FRAME_LIMITS, ...this.options.frameLimits }),
     };
     this.connections.set(socket, connection);
     // One connection per runner: a restarted daemon replaces the half-dead socket it left.
@@ -288,6 +318,14 @@ export class RunnerGateway {
       connection.alive = true;
     });
     socket.on("message", (data, isBinary) => {
+      // Counted before parsing: a flood must not cost us JSON parsing and validation.
+      const size = Array.isArray(data) ? data.reduce((sum, part) => sum + part.length, 0) : data.byteLength;
+      if (!connection.budget.take(size)) {
+        if (socket.readyState === WebSocket.OPEN) {
+          this.refuse(socket, "rate_limited", CLOSE_CODES.rateLimited, "This runner sends more frames or bytes per second than the server accepts; slow down and reconnect.");
+        }
+        return;
+      }
       if (isBinary) {
         this.refuse(socket, "invalid_frame", CLOSE_CODES.invalidFrame, "Binary frames are not part of the protocol; send JSON text.");
         return;
@@ -615,6 +653,13 @@ export class RunnerGateway {
 
   private send(socket: WebSocket, message: ServerToRunner): void {
     if (socket.readyState !== WebSocket.OPEN) return;
+    if (socket.bufferedAmount > (this.options.maxBufferedBytes ?? MAX_BUFFERED_BYTES)) {
+      // It stopped reading (a close frame would queue behind the rest): drop it; its leases
+      // run out and the sweeper re-queues its runs as for any vanished runner.
+      this.log(`runner dropped: ${socket.bufferedAmount} bytes unread`);
+      socket.terminate();
+      return;
+    }
     socket.send(encodeServerMessage(message));
   }
 
@@ -631,9 +676,9 @@ export class RunnerGateway {
 }
 
 /** Answers an upgrade with a plain HTTP status before any WebSocket exists. */
-function rejectUpgrade(socket: Duplex, status: 401 | 503, message: string): void {
+function rejectUpgrade(socket: Duplex, status: 401 | 403 | 503, message: string): void {
   if (socket.destroyed) return;
-  const statusText = status === 401 ? "Unauthorized" : "Service Unavailable";
+  const statusText = status === 401 ? "Unauthorized" : status === 403 ? "Forbidden" : "Service Unavailable";
   const body = `${message}\n`;
   socket.end(
     `HTTP/1.1 ${status} ${statusText}\r\n` +

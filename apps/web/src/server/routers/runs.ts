@@ -5,6 +5,7 @@ import { z } from "zod";
 import { RUN_STATES, TERMINAL_RUN_STATES, type RunState } from "@transcend/db/schema";
 import { apiEnv } from "../api-env";
 import { versionRefSchema } from "../services/catalogue";
+import { enforceLimit } from "../rate-limit";
 import { asTrpc } from "../services/errors";
 import { cancelRun } from "../services/queue";
 import {
@@ -61,9 +62,11 @@ export const runsRouter = router({
         }),
     )
     .output(submitResultSchema)
-    .mutation(({ ctx, input }) =>
-      asTrpc(() => submitRuns(ctx.db, { submitterId: ctx.user.id, ...input, dailyQuota: quotaOf(ctx) })),
-    ),
+    .mutation(async ({ ctx, input }) => {
+      // The daily quota bounds the total; this refuses a script looping on submit before any row is written.
+      await enforceLimit("submit", ctx.user.id);
+      return asTrpc(() => submitRuns(ctx.db, { submitterId: ctx.user.id, ...input, dailyQuota: quotaOf(ctx) }));
+    }),
 
   /** How many more runs the caller may submit today, and the limit. */
   quota: protectedProcedure
