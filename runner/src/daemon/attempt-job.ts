@@ -253,7 +253,8 @@ export class AttemptJob {
     this.current = "ended";
     await rm(this.checkpointDir, { recursive: true, force: true }).catch(() => undefined);
     this.options.onJobEnded();
-    if (settled) this.options.onSettled();
+    // A cancel that arrived while the result was being uploaded dropped it: nothing is owed.
+    if (settled || this.stopping?.kind === "cancelled") this.options.onSettled();
   }
 
   private async uploadCheckpoints(): Promise<{ origin?: string; final?: string }> {

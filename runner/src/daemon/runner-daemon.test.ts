@@ -239,7 +239,7 @@ describe("the runner daemon", () => {
     expect(contiguous(store)).toBe(highest);
     expect(store.size).toBe(highest);
     // The job ran on: the daemon stayed busy through the outage.
-    expect(states).toEqual(["idle", "busy", "idle"]);
+    await eventually(() => states).toEqual(["idle", "busy", "idle"]);
   }, 180_000);
 
   it("drain: finishes the current job, takes no new one, and closes with 1000", async () => {
