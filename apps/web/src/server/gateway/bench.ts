@@ -44,7 +44,10 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 async function main(): Promise<void> {
   const serverScript = path.join(path.dirname(fileURLToPath(import.meta.url)), "bench-server.ts");
-  const child = fork(serverScript, [], { execArgv: ["--import", "tsx"], env: { ...process.env, BENCH_HEARTBEAT_MS: String(HEARTBEAT_MS) } });
+  // All simulated runners share one loopback address: the per-address handshake limit is lifted.
+  const env = { ...process.env, BENCH_HEARTBEAT_MS: String(HEARTBEAT_MS), TRANSCEND_RATE_LIMIT_RUNNER_HANDSHAKE: "off" };
+  const child = fork(serverScript, [], { execArgv: ["--import", "tsx"], env });
+  process.on("exit", () => child.kill());
   child.on("exit", (code) => {
     if (code !== 0) console.error(`bench server exited with ${code}`);
   });
