@@ -89,6 +89,23 @@ describeEachDatabase("accounts (better-auth)", (getDb) => {
   });
 });
 
+describeEachDatabase("accounts without a configured URL", (getDb) => {
+  it("trusts the host the browser connected to, not another name for this machine or a foreign page", async () => {
+    // Next's custom server may hand the route a request URL naming another host than the browser used.
+    const auth = createAuth(getDb(), { secret: SECRET });
+    const signUp = (origin: string) =>
+      auth.handler(
+        new Request("http://127.0.0.1:3917/api/auth/sign-up/email", {
+          method: "POST",
+          headers: { "content-type": "application/json", origin, host: "localhost:3917", cookie: "x=1" },
+          body: JSON.stringify({ name: "Host", email: `host-${Date.now()}-${origin.length}@example.com`, password: "long enough pw" }),
+        }),
+      );
+    expect((await signUp("http://localhost:3917")).status).toBe(200);
+    expect((await signUp("https://evil.example")).status).toBe(403);
+  });
+});
+
 describe("resolveAuthSecret", () => {
   it("prefers BETTER_AUTH_SECRET, else generates one secret per data dir and keeps it", () => {
     expect(resolveAuthSecret({ authSecret: SECRET, dataDir: "/nonexistent" })).toBe(SECRET);

@@ -26,6 +26,10 @@ export function createAuth(db: Db, options: AuthOptions) {
     secret: options.secret,
     baseURL: options.baseURL,
     basePath: "/api/auth",
+    // The page's own origin is the host the browser connected to (a page cannot forge the
+    // Host header); behind Next's custom server the request URL's host may be another name
+    // for this machine, which better-auth's default (baseURL or request URL) would refuse.
+    trustedOrigins: (request) => ownOrigins(request, options.baseURL),
     // Our tables are plural (users, sessions, …) and already follow better-auth's core schema.
     database: drizzleAdapter(db, { provider: "pg", schema, usePlural: true }),
     emailAndPassword: {
@@ -50,6 +54,13 @@ export function createAuth(db: Db, options: AuthOptions) {
 }
 
 export type Auth = ReturnType<typeof createAuth>;
+
+function ownOrigins(request: Request | undefined, baseURL: string | undefined): string[] {
+  const origins = baseURL === undefined ? [] : [new URL(baseURL).origin];
+  const host = request?.headers.get("host");
+  if (host !== undefined && host !== null && /^[A-Za-z0-9.[\]:-]{1,255}$/.test(host)) origins.push(`http://${host}`, `https://${host}`);
+  return origins;
+}
 
 const SECRET_FILE = "auth-secret";
 
