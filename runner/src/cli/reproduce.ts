@@ -54,7 +54,7 @@ async function reproduceCommand(options: ReproduceCliOptions): Promise<void> {
   if (!isBackendName(options.backend)) throw new UserError(`unknown backend "${options.backend}"`);
   if (options.server !== undefined)
     throw new UserError(
-      "--server is not yet supported: the server's runs API is not there yet; run the study offline (without --server)",
+      "--server is not yet supported: the runner cannot yet submit a study to a server and collect its graded runs; run it offline (without --server)",
     );
   const presets = options.presets
     ?.split(",")

@@ -36,8 +36,9 @@ export function accuracyFigure(aggregates: readonly SplitAggregate[]): Figure {
         split: a.splitAxis === "id" ? "ID" : "OOD",
         phase,
         accuracy: m.mean,
-        lower: m.lower ?? m.mean,
-        upper: m.upper ?? m.mean,
+        // A few seeds' t interval can pass 0 or 1; an accuracy cannot.
+        lower: Math.max(0, m.lower ?? m.mean),
+        upper: Math.min(1, m.upper ?? m.mean),
       };
     }),
   );
@@ -165,7 +166,7 @@ export function novelSolvesFigure(aggregates: readonly SplitAggregate[]): Figure
     experiment: `${a.axis} · ${a.overlap}`,
     split: a.splitAxis === "id" ? "ID" : "OOD",
     solves: a.novelSolves.mean,
-    lower: a.novelSolves.lower ?? a.novelSolves.mean,
+    lower: Math.max(0, a.novelSolves.lower ?? a.novelSolves.mean),
     upper: a.novelSolves.upper ?? a.novelSolves.mean,
     noise: a.noiseNovelSolves.mean,
   }));

@@ -54,9 +54,16 @@ export function summarizeStudy(plan: StudyPlan, runs: readonly StudyRun[]): Stud
 
 export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
-/** "45.3% [38.1, 52.5]": a mean accuracy with its 95% CI in percent. */
+const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
+
+/**
+ * "45.3% [38.1, 52.5]": a mean accuracy with its 95% CI in percent. The t interval of a few
+ * seeds can reach past 0% or 100%; shown clipped to what a share can be (summary.json keeps it raw).
+ */
 export function formatShare(m: MeanWithInterval): string {
-  return m.lower === null || m.upper === null ? pct(m.mean) : `${pct(m.mean)} [${(100 * m.lower).toFixed(1)}, ${(100 * m.upper).toFixed(1)}]`;
+  return m.lower === null || m.upper === null
+    ? pct(m.mean)
+    : `${pct(m.mean)} [${(100 * clamp01(m.lower)).toFixed(1)}, ${(100 * clamp01(m.upper)).toFixed(1)}]`;
 }
 
 function table(header: string[], rows: string[][]): string {

@@ -120,7 +120,7 @@ describe("transcend-runner reproduce --scale ci", () => {
     expect((await read(inChildren)).evaluation).toEqual((await read(inProcess)).evaluation);
   }, 300_000);
 
-  it("refuses --server until the server's runs API exists, and bad options, with one clear line", async () => {
+  it("refuses --server (not implemented yet) and bad options, with one clear line", async () => {
     const out = await tempDir();
     const run = (...args: string[]) => buildProgram().exitOverride().configureOutput({ writeErr: () => {} }).parseAsync(["node", "transcend-runner", "reproduce", "--out", out, ...args]);
     await expect(run("--server", "http://127.0.0.1:1")).rejects.toThrow(/--server is not yet supported/);
