@@ -23,10 +23,9 @@ import {
   intervalFromMoments,
   intervalSchema,
   RANKING_MIN_SEEDS,
+  readRunStatistics,
   recipeAggregateSchema,
-  runStatisticsSchema,
   type RecipeAggregate,
-  type RunStatistics,
 } from "./statistics";
 
 export const leaderboardVariantSchema = z.object({
@@ -356,8 +355,10 @@ async function computeVariantLeaderboard(
     verificationsOf(db, runIds),
   ]);
   const attemptOf = new Map(graded.map((run) => [run.runId, run.attempt]));
-  const checkpoint = (runId: string, name: string) =>
-    checkpoints.find((row) => row.runId === runId && row.name === name && row.attempt === attemptOf.get(runId))?.sha256 ?? null;
+  const checkpointBy = new Map(
+    checkpoints.filter((row) => row.attempt === attemptOf.get(row.runId)).map((row) => [`${row.runId}:${row.name}`, row.sha256]),
+  );
+  const checkpoint = (runId: string, name: string) => checkpointBy.get(`${runId}:${name}`) ?? null;
 
   const groups = new Map<string, typeof graded>();
   for (const run of graded) {
@@ -372,7 +373,7 @@ async function computeVariantLeaderboard(
     const first = group[0];
     if (first === undefined) throw new Error("empty leaderboard group");
     const variantVersion = versionById.get(first.variantId);
-    const parsed = group.map((run) => ({ seed: run.seed, statistics: runStatisticsSchema.parse(run.statistics) as RunStatistics }));
+    const parsed = group.map((run) => ({ seed: run.seed, statistics: readRunStatistics(run.statistics) }));
     const aggregate = aggregateRuns(parsed);
     const recipe = recipeDisplaySchema.safeParse(first.recipeSpec);
     const provenance = group

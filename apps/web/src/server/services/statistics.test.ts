@@ -4,6 +4,7 @@ import {
   aggregateRuns,
   compareModels,
   interval,
+  readRunStatistics,
   runStatistics,
   summariseSplit,
   wilsonInterval,
@@ -159,5 +160,14 @@ describe("Wilson interval", () => {
     expect(wilsonInterval(0, 20).lower).toBe(0);
     expect(wilsonInterval(20, 20).upper).toBe(1);
     expect(wilsonInterval(20, 20).lower).toBeGreaterThan(0.8);
+  });
+});
+
+describe("stored statistics", () => {
+  it("are read back as written, and anything malformed goes through the schema", () => {
+    const stored = JSON.parse(JSON.stringify(fixtureRun(0.1, 0.2, 0.3, 1))) as unknown;
+    expect(readRunStatistics(stored)).toEqual(fixtureRun(0.1, 0.2, 0.3, 1));
+    expect(() => readRunStatistics({ splits: [{ split: "id" }] })).toThrow();
+    expect(() => readRunStatistics(null)).toThrow();
   });
 });

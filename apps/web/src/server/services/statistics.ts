@@ -257,3 +257,28 @@ export function intervalFromMoments(n: number, mean: number, sd: number | null):
   const halfWidth = t975(n - 1) * (sd / Math.sqrt(n));
   return { n, mean, halfWidth, lower: mean - halfWidth, upper: mean + halfWidth };
 }
+
+/**
+ * A stored `run_results.statistics` value. Rows are written only by the grader from the
+ * typed value, so the leaderboard's hot path checks their shape cheaply (full validation
+ * of 200 runs per page costs more than the query); anything odd goes through the schema.
+ */
+export function readRunStatistics(value: unknown): RunStatistics {
+  const candidate = value as Partial<RunStatistics> | null;
+  const looksRight =
+    candidate !== null &&
+    typeof candidate === "object" &&
+    Array.isArray(candidate.splits) &&
+    candidate.splits.every(
+      (split) =>
+        typeof split === "object" &&
+        typeof split.split === "string" &&
+        typeof split.base === "object" &&
+        typeof split.grpo === "object" &&
+        typeof split.base.passAtK === "object" &&
+        typeof split.grpo.passAtK === "object" &&
+        typeof split.novelSolves === "object" &&
+        typeof split.gain === "object",
+    );
+  return looksRight ? (candidate as RunStatistics) : runStatisticsSchema.parse(value);
+}
