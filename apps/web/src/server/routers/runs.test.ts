@@ -53,7 +53,7 @@ describeEachDatabase("runs router", (getDb, { getDatabase }) => {
 
   it("lists everyone's runs for anyone, one's own with an account, and pages by cursor", async () => {
     await submitTwo();
-    await expectTrpcError(callerAs(getDb(), null).runs.list({ mine: true }), "FORBIDDEN");
+    await expectTrpcError(callerAs(getDb(), null).runs.list({ mine: true }), "UNAUTHORIZED");
     const all = await callerAs(getDb(), null).runs.list({ variantSlug });
     expect(all.items.length).toBeGreaterThanOrEqual(4);
     expect((await callerAs(getDb(), other).runs.list({ mine: true })).items).toEqual([]);

@@ -45,7 +45,7 @@ describeEachDatabase("variants router", (getDb) => {
 
   it("needs an account to list one's own, create or fork", async () => {
     const anonymous = callerAs(getDb(), null);
-    await expectTrpcError(anonymous.variants.list({ owner: "mine" }), "FORBIDDEN");
+    await expectTrpcError(anonymous.variants.list({ owner: "mine" }), "UNAUTHORIZED");
     await expectTrpcError(anonymous.variants.create({ spec: draft("anon-variant") }), "UNAUTHORIZED");
     await expectTrpcError(anonymous.variants.edit({ spec: draft(base.slug) }), "UNAUTHORIZED");
     await expectTrpcError(anonymous.variants.fork({ from: { slug: base.slug }, slug: "anon-fork" }), "UNAUTHORIZED");

@@ -86,7 +86,7 @@ export async function listCatalogue<Spec = Record<string, unknown>>(
   const table = tableOf(kind);
   const filters = [];
   if (input.owner === "mine") {
-    if (viewerId === null) throw new ServiceError("forbidden", "Sign in to list your own.");
+    if (viewerId === null) throw new ServiceError("unauthorized", "Sign in to list your own.");
     filters.push(eq(table.ownerId, viewerId));
   } else if (input.owner === "presets") {
     filters.push(eq(table.ownerId, SYSTEM_USER_ID));

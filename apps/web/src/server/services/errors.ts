@@ -3,7 +3,7 @@
 import { TRPCError } from "@trpc/server";
 import { VersioningError } from "@transcend/db";
 
-export type ServiceErrorCode = "not_found" | "forbidden" | "conflict" | "invalid" | "limit" | "quota";
+export type ServiceErrorCode = "unauthorized" | "not_found" | "forbidden" | "conflict" | "invalid" | "limit" | "quota";
 
 export class ServiceError extends Error {
   override name = "ServiceError" as const;
@@ -16,6 +16,7 @@ export class ServiceError extends Error {
 }
 
 const TRPC_CODE = {
+  unauthorized: "UNAUTHORIZED",
   not_found: "NOT_FOUND",
   forbidden: "FORBIDDEN",
   conflict: "CONFLICT",

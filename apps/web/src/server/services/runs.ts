@@ -268,7 +268,7 @@ export async function listRuns(
   const input = runListInputSchema.parse(rawInput);
   const filters = [];
   if (input.mine) {
-    if (viewerId === null) throw new ServiceError("forbidden", "Sign in to list your own runs.");
+    if (viewerId === null) throw new ServiceError("unauthorized", "Sign in to list your own runs.");
     filters.push(eq(runs.submitterId, viewerId));
   }
   if (input.state !== undefined) filters.push(eq(runs.state, input.state));
