@@ -57,16 +57,16 @@ describe("transcend-runner register", () => {
     expect(JSON.parse(await readFile(result.file, "utf8"))).toMatchObject({ credential: CREDENTIAL });
   });
 
-  it("says what to do when the token is refused (401) or used up (410)", async () => {
-    const refused = await server((_body, res) => json(res, 401, { error: "unknown registration token" }));
+  it("says what to do when the token is refused (401) or used up (410), in the server's words when it sent some", async () => {
+    const refused = await server((_body, res) => json(res, 401, { error: "Unknown registration token; create a new one on the runners page." }));
     const config = await tempDir();
     await expect(registerRunner({ server: refused.url, token: "bad", name: "n", config })).rejects.toThrow(
-      "the server refused the registration token (unknown registration token): create a new one on the runners page",
+      "the server refused the registration token: Unknown registration token; create a new one on the runners page.",
     );
     const gone = await server((_body, res) => json(res, 410, {}));
     await expect(registerRunner({ server: gone.url, token: "old", name: "n", config })).rejects.toMatchObject({
       name: "UserError",
-      message: "the registration token has expired or was already used: create a new one on the runners page",
+      message: "the registration token cannot be used again: it expired or was already used; create a new one on the runners page",
     });
     expect(await loadCredential(config)).toBeUndefined();
   });

@@ -62,10 +62,13 @@ export async function registerRunner(options: RegisterOptions): Promise<{ runner
     throw new UserError(`cannot reach ${endpoint.origin} to register (${cause})`);
   }
   const body = await response.text();
-  if (response.status === 401) throw new UserError(`the server refused the registration token${serverSays(body)}: create a new one on the runners page`);
+  // The server's own sentence says what to do; ours stand in when it sent none.
+  const says = serverSays(body);
+  if (response.status === 401)
+    throw new UserError(`the server refused the registration token: ${says ?? "create a new one on the runners page"}`);
   if (response.status === 410)
-    throw new UserError(`the registration token has expired or was already used${serverSays(body)}: create a new one on the runners page`);
-  if (!response.ok) throw new UserError(`registration failed: ${endpoint.origin} answered HTTP ${response.status}${serverSays(body)}`);
+    throw new UserError(`the registration token cannot be used again: ${says ?? "it expired or was already used; create a new one on the runners page"}`);
+  if (!response.ok) throw new UserError(`registration failed: ${endpoint.origin} answered HTTP ${response.status}${says ? ` (${says})` : ""}`);
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -86,13 +89,13 @@ export async function registerRunner(options: RegisterOptions): Promise<{ runner
 }
 
 /** The server's own words from an error body ({error} or {message}), when it sent some. */
-function serverSays(body: string): string {
+function serverSays(body: string): string | undefined {
   try {
     const json = JSON.parse(body) as { error?: unknown; message?: unknown };
     const words = typeof json.message === "string" ? json.message : typeof json.error === "string" ? json.error : undefined;
-    if (words && words.length > 0) return ` (${words.slice(0, 300)})`;
+    if (words && words.trim().length > 0) return words.trim().slice(0, 300);
   } catch {
     // Not JSON: nothing to quote.
   }
-  return "";
+  return undefined;
 }
