@@ -21,7 +21,7 @@ const fleet = {
   heartbeatIntervalMs: 200,
   sweepIntervalMs: 150,
   claimPollMs: 150,
-  queue: { leaseMs: 2_000, maxAttempts: 3, backoffBaseMs: 100, backoffMaxMs: 300 },
+  queue: { leaseMs: 5_000, maxAttempts: 3, backoffBaseMs: 100, backoffMaxMs: 300 },
 };
 
 async function cancelEverything(db: Db): Promise<void> {
@@ -111,7 +111,7 @@ describeEachDatabase("runner gateway", (getDb, { getDatabase }) => {
     dead.sim.send({ type: "accepted", runId, attempt: 1 });
     dead.sim.send({ type: "progress", runId, attempt: 1, seq: 1, phase: "pretraining", step: 1, metrics: { loss: 3 } });
     await dead.sim.next("ack");
-    // No heartbeats: the lease (2 s) runs out, the sweeper re-queues with backoff and tells the runner to stop.
+    // No heartbeats: the lease (5 s) runs out, the sweeper re-queues with backoff and tells the runner to stop.
     const cancel = await dead.sim.next("cancel", (c) => c.runId === runId, 10_000);
     expect(cancel.reason).toContain("stopped renewing the lease");
 

@@ -77,6 +77,8 @@ export const CLAIM_POLL_MS = 2_000;
  * hundreds queued means it floods us, and it is closed rather than buffered without bound.
  */
 export const MAX_PENDING_FRAMES = 256;
+/** How often a heartbeat also records the runner as seen; well inside RUNNER_OFFLINE_AFTER_MS (60 s). */
+export const RUNNER_TOUCH_INTERVAL_MS = 20_000;
 /**
  * Bytes queued for a runner that has not read them yet. An evaluation set is the biggest
  * thing we send at once (a few MiB at the largest recipe); a peer that lets this much pile
@@ -135,6 +137,8 @@ interface Connection {
   work: Promise<void>;
   pending: number;
   claiming: boolean;
+  /** When `last_seen_at` was last written for this runner. */
+  touchedAt: number;
   budget: FrameBudget;
 }
 
@@ -302,6 +306,8 @@ export class RunnerGateway {
       work: Promise.resolve(),
       pending: 0,
       claiming: false,
+      // The hello records the runner as seen.
+      touchedAt: Date.now(),
       budget: new FrameBudget({ ...DEFAULT_FRAME_LIMITS, ...this.options.frameLimits }),
     };
     this.connections.set(socket, connection);
@@ -426,7 +432,12 @@ export class RunnerGateway {
         connection.attempts.add(attemptKey(message));
         return;
       case "heartbeat": {
-        const { lost } = await renewLeases(db, { runnerId: runner.runnerId, attempts: message.attempts, settings: this.settings });
+        // `last_seen_at` only needs the precision of the runners page's "offline" (a minute):
+        // written every RUNNER_TOUCH_INTERVAL_MS, an idle runner's heartbeat costs no query.
+        const touchRunner = Date.now() - connection.touchedAt >= RUNNER_TOUCH_INTERVAL_MS;
+        if (!touchRunner && message.attempts.length === 0) return;
+        if (touchRunner) connection.touchedAt = Date.now();
+        const { lost } = await renewLeases(db, { runnerId: runner.runnerId, attempts: message.attempts, settings: this.settings, touchRunner });
         for (const ref of message.attempts) connection.attempts.add(attemptKey(ref));
         for (const ref of lost) await this.refuseLostAttempt(db, connection, ref);
         return;
@@ -517,7 +528,7 @@ export class RunnerGateway {
     };
     await recordRunnerHello(db, { runnerId: runner.runnerId, capabilities: hello.capabilities });
     // Attempts the runner kept running across a reconnect keep their leases if still theirs.
-    const { renewed, lost } = await renewLeases(db, { runnerId: runner.runnerId, attempts: hello.activeAttempts, settings: this.settings });
+    const { renewed, lost } = await renewLeases(db, { runnerId: runner.runnerId, attempts: hello.activeAttempts, settings: this.settings, touchRunner: false });
     connection.state = { phase: "ready", runner };
     this.send(connection.socket, {
       type: "welcome",

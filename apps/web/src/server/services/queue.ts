@@ -296,10 +296,16 @@ export async function checkAttempt(db: Db, ref: AttemptRef, runnerId: string): P
  */
 export async function renewLeases(
   db: Db,
-  input: { runnerId: string; attempts: AttemptRef[]; settings?: Partial<QueueSettings> },
+  input: {
+    runnerId: string;
+    attempts: AttemptRef[];
+    settings?: Partial<QueueSettings>;
+    /** Also record that the runner was seen (default true); the gateway does it every few heartbeats only. */
+    touchRunner?: boolean;
+  },
 ): Promise<{ renewed: AttemptRef[]; lost: AttemptRef[] }> {
   const leaseMs = input.settings?.leaseMs ?? DEFAULT_QUEUE_SETTINGS.leaseMs;
-  await db.update(runners).set({ lastSeenAt: sql`now()` }).where(eq(runners.id, input.runnerId));
+  if (input.touchRunner ?? true) await db.update(runners).set({ lastSeenAt: sql`now()` }).where(eq(runners.id, input.runnerId));
   if (input.attempts.length === 0) return { renewed: [], lost: [] };
   const ids = input.attempts.map((a) => a.runId);
   const updated = await db
