@@ -85,5 +85,9 @@ describeEachDatabase("recipes router", (getDb) => {
       "recipe.pretraining.steps",
     );
     expect(await expectInvalidPaths(caller.recipes.list({ cursor: -1 }))).toContain("cursor");
+    expect(await expectInvalidPaths(caller.recipes.get({ slug: "tiny", version: -2 }))).toContain("version");
+    expect(await expectInvalidPaths(caller.recipes.versions({ slug: "" }))).toContain("slug");
+    expect(await expectInvalidPaths(caller.recipes.edit({ spec: spec("tiny", { seeds: [] }) }))).toContain("spec.seeds");
+    expect(await expectInvalidPaths(caller.recipes.fork({ from: { slug: "tiny" }, slug: "fine-slug", name: "n".repeat(81) }))).toContain("name");
   });
 });

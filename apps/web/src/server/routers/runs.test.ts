@@ -157,6 +157,9 @@ describeEachDatabase("runs router", (getDb, { getDatabase }) => {
     expect(await expectInvalidPaths(caller.runs.list({ limit: 101 }))).toContain("limit");
     expect(await expectInvalidPaths(caller.runs.list({ cursor: "garbage" }))).toContain("cursor");
     expect(await expectInvalidPaths(caller.runs.get({ runId: "not-a-uuid" }))).toContain("runId");
+    expect(await expectInvalidPaths(caller.runs.reproduce({ runId: "not-a-uuid" }))).toContain("runId");
+    expect(await expectInvalidPaths(caller.runs.onUpdate({ runId: "not-a-uuid" }))).toContain("runId");
+    expect(await expectInvalidPaths(caller.runs.submit({ variant: { slug: "A" }, recipe: { slug: "tiny" } }))).toContain("variant.slug");
     expect(await expectInvalidPaths(caller.runs.cancel({ runId: "00000000-0000-4000-8000-000000000000", reason: "x".repeat(501) }))).toContain("reason");
   });
 });

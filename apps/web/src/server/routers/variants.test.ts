@@ -83,5 +83,8 @@ describeEachDatabase("variants router", (getDb) => {
     );
     expect(await expectInvalidPaths(caller.variants.get({ slug: "ok-slug", version: 0 }))).toContain("version");
     expect(await expectInvalidPaths(caller.variants.fork({ from: { slug: base.slug }, slug: "x" }))).toContain("slug");
+    expect(await expectInvalidPaths(caller.variants.edit({ spec: { ...base, evalItemsPerSplit: 999_999 } }))).toContain("spec.evalItemsPerSplit");
+    expect(await expectInvalidPaths(caller.variants.versions({ slug: "x".repeat(65) }))).toContain("slug");
+    expect(await expectInvalidPaths(caller.variants.fork({ from: { id: "nope" }, slug: "fine-slug" }))).toContain("from.id");
   });
 });
