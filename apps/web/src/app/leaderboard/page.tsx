@@ -55,8 +55,8 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
 
       {gradedRuns === 0 ? (
         <EmptyState title="No graded runs yet">
-          There is nothing to rank{view.axis || view.family || view.backend ? " with these filters" : ""}. Results appear here as
-          soon as a runner finishes a run and the server has graded it.
+          There are no graded runs yet{view.axis || view.family || view.backend ? " that match these filters" : ""}, so there is
+          nothing to rank. Results appear here as soon as a runner finishes a run and the server has graded it.
         </EmptyState>
       ) : (
         <section aria-labelledby="chart-heading" className="space-y-3 rounded-xl border border-slate-200 p-4 dark:border-slate-800">
