@@ -44,7 +44,10 @@ export type CreateDatabaseOptions = {
 
 const CASING = "snake_case" as const;
 
-export const defaultMigrationsFolder = () => fileURLToPath(new URL("../migrations", import.meta.url));
+// A path, not `new URL("../migrations", import.meta.url)`: bundlers (Next's Turbopack) read
+// that form as an asset to bundle and fail on a directory. Only server.ts (unbundled)
+// applies migrations; bundled route code merely carries this function.
+export const defaultMigrationsFolder = () => path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "migrations");
 
 /**
  * Opens the database — PostgreSQL when a URL is given or DATABASE_URL is set, else
