@@ -17,6 +17,7 @@ import { createGradableVariantAndRecipe, createRunner, createUser, queueRuns } f
 import { referenceCompletions, type CompletionEntry } from "./grading";
 import { variantLeaderboard } from "./leaderboard";
 import { runResultsView } from "./run-results";
+import { GET as downloadItems } from "../../app/api/runs/[runId]/items/route";
 
 const fleet = {
   heartbeatIntervalMs: 200,
@@ -149,6 +150,12 @@ describeEachDatabase("fake runners through the gateway", (getDb, { getDatabase }
     honest.sim.send({ type: "finished", runId: honestRunId, attempt: honest.assign.attempt, engineVersion: "sim", checkpoints: {}, selfReported: {} });
     await expect.poll(() => stateOf(honestRunId), { timeout: 10_000 }).toBe("graded");
     honest.stop();
+    // The honest run's items download (the route handler, with the running server's context).
+    const download = await downloadItems(new Request("http://localhost/"), { params: Promise.resolve({ runId: honestRunId }) });
+    expect(download.status).toBe(200);
+    const lines = (await download.text()).trim().split("\n").map((line) => JSON.parse(line) as { split: string; base: { greedyCorrect: boolean } });
+    expect(lines).toHaveLength(3 * evalSplits.length);
+    expect(lines.every((line) => line.base.greedyCorrect)).toBe(true);
 
     // Run B on another owner's runner, answered with run A's completions verbatim.
     const [replayRunId = ""] = await queueRuns(getDb(), { submitterId: other, variantId, recipeId, count: 1 });
@@ -168,6 +175,8 @@ describeEachDatabase("fake runners through the gateway", (getDb, { getDatabase }
     replayer.sim.send({ type: "finished", runId: replayRunId, attempt: replayer.assign.attempt, engineVersion: "fake", checkpoints: {}, selfReported: { accuracy: 1 } });
     await expectNothingPublished(replayRunId, variantId);
     replayer.stop();
+    const refused = await downloadItems(new Request("http://localhost/"), { params: Promise.resolve({ runId: replayRunId }) });
+    expect(refused.status).toBe(404);
   }, 90_000);
 
   it("a runner that answers items it was never sent publishes nothing", async () => {

@@ -2,8 +2,9 @@
 // models' greedy verdict and correct count of n. 404 until the run is graded: before that
 // the items are the grader's secret.
 import { z } from "zod";
-import { getServerContext } from "@/server/context";
-import { runItemLines } from "@/server/services/run-results";
+// Relative imports (not "@/"): the grading tests load this handler under vitest, which has no alias.
+import { getServerContext } from "../../../../../server/context";
+import { runItemLines } from "../../../../../server/services/run-results";
 
 export const dynamic = "force-dynamic";
 
