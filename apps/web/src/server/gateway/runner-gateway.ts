@@ -77,6 +77,8 @@ export const CLAIM_POLL_MS = 2_000;
  * hundreds queued means it floods us, and it is closed rather than buffered without bound.
  */
 export const MAX_PENDING_FRAMES = 256;
+/** Claims made at once for idle runners when runs are queued: about a database pool's worth. */
+export const CLAIM_CONCURRENCY = 8;
 /** How often a heartbeat also records the runner as seen; well inside RUNNER_OFFLINE_AFTER_MS (60 s). */
 export const RUNNER_TOUCH_INTERVAL_MS = 20_000;
 /**
@@ -620,13 +622,14 @@ export class RunnerGateway {
     if (!db) return;
     const waiting = [...this.connections.values()].filter((c) => c.state.phase === "ready" && c.slots > 0 && !c.claiming);
     if (waiting.length === 0 || !(await hasClaimableRuns(db))) return;
-    let emptyInARow = 0;
-    for (const connection of waiting) {
+    // Claims of different runners run side by side (SKIP LOCKED keeps them apart; PGlite
+    // serialises them anyway). Runners differ in what they can run, but a whole batch
+    // coming back empty means the queue is dry for now.
+    for (let start = 0; start < waiting.length; start += CLAIM_CONCURRENCY) {
       if (this.closed) return;
-      const assigned = await connection.work.then(() => this.claimFor(db, connection));
-      // Runners differ in what they can run, but a few empty claims in a row mean the queue is dry.
-      emptyInARow = assigned === 0 ? emptyInARow + 1 : 0;
-      if (emptyInARow >= 3) return;
+      const batch = waiting.slice(start, start + CLAIM_CONCURRENCY);
+      const assigned = await Promise.all(batch.map((connection) => connection.work.then(() => this.claimFor(db, connection))));
+      if (assigned.every((n) => n === 0)) return;
     }
   }
 
