@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     dataDir,
     seed: false,
     log: () => {},
-    fleet: { heartbeatIntervalMs: 1_000, sweepIntervalMs: 1_000, claimPollMs: 500, queue: { leaseMs: 5_000 } },
+    fleet: { heartbeatIntervalMs: 2_000, sweepIntervalMs: 1_000, claimPollMs: 500, queue: { leaseMs: 10_000 } },
   });
   const db = server.context.db;
   const owner = await createUser(db, "fault-owner");
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
         continue;
       }
       let current: { runId: string; attempt: number }[] = [];
-      const stop = sim.heartbeat(() => current, 1_000);
+      const stop = sim.heartbeat(() => current, 2_000);
       try {
         while (Date.now() < deadline) {
           sim.send({ type: "ready", slots: 1 });
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   await Promise.all(credentials.map((credential, index) => runnerLoop(credential, index)));
   // Let the last leases expire and the sweeper settle before judging.
-  await sleep(7_000);
+  await sleep(12_000);
 
   const states = await db.select({ state: runs.state, n: sql<number>`count(*)::int` }).from(runs).where(inArray(runs.id, runIds)).groupBy(runs.state);
   const byState = Object.fromEntries(states.map((row) => [row.state, Number(row.n)]));
@@ -102,17 +102,35 @@ async function main(): Promise<void> {
   const gradedIds = graded.map((row) => row.id);
   const succeeded = gradedIds.length
     ? await db
-        .select({ runId: runAttempts.runId, n: sql<number>`count(*)::int` })
+        .select({ runId: runAttempts.runId, attempt: runAttempts.attempt })
         .from(runAttempts)
         .where(and(inArray(runAttempts.runId, gradedIds), eq(runAttempts.outcome, "succeeded")))
-        .groupBy(runAttempts.runId)
     : [];
+  // Results are kept per attempt (an attempt cut mid-evaluation keeps its partial rows);
+  // the graded attempt must have exactly one per model and split.
   const results = gradedIds.length
-    ? await db.select({ runId: evaluationResults.runId, n: sql<number>`count(*)::int` }).from(evaluationResults).where(inArray(evaluationResults.runId, gradedIds)).groupBy(evaluationResults.runId)
+    ? await db
+        .select({ runId: evaluationResults.runId, attempt: evaluationResults.attempt, n: sql<number>`count(*)::int` })
+        .from(evaluationResults)
+        .where(inArray(evaluationResults.runId, gradedIds))
+        .groupBy(evaluationResults.runId, evaluationResults.attempt)
     : [];
   const expectedResults = 2 * evalSplits.length;
-  const notOnce = succeeded.filter((row) => Number(row.n) !== 1).length + (gradedIds.length - succeeded.length);
-  const wrongResults = results.filter((row) => Number(row.n) !== expectedResults).length + (gradedIds.length - results.length);
+  const succeededPerRun = new Map<string, number[]>();
+  for (const row of succeeded) succeededPerRun.set(row.runId, [...(succeededPerRun.get(row.runId) ?? []), row.attempt]);
+  const notOnce = gradedIds.filter((id) => (succeededPerRun.get(id) ?? []).length !== 1).length;
+  const wrongResults = gradedIds.filter((id) => {
+    const attempt = succeededPerRun.get(id)?.[0];
+    const row = results.find((r) => r.runId === id && r.attempt === attempt);
+    return Number(row?.n ?? 0) !== expectedResults;
+  }).length;
+  const failures = await db
+    .select({ error: runAttempts.error, n: sql<number>`count(*)::int` })
+    .from(runAttempts)
+    .where(and(inArray(runAttempts.runId, runIds), sql`${runAttempts.outcome} <> 'succeeded'`))
+    .groupBy(runAttempts.error)
+    .orderBy(sql`count(*) desc`)
+    .limit(1);
   const stuck = (byState.assigned ?? 0) + (byState.pretraining ?? 0) + (byState.evaluating_base ?? 0) + (byState.grpo ?? 0) + (byState.evaluating_final ?? 0);
   const failed = byState.failed ?? 0;
   const ok = gradedIds.length > 0 && notOnce === 0 && wrongResults === 0 && stuck === 0;
@@ -120,7 +138,8 @@ async function main(): Promise<void> {
   console.log(
     `${verdict} fleet-churn: ${RUNNERS} runners, ${Math.round((Date.now() - started) / 1000)} s, ${disconnects} random disconnects; ` +
       `${gradedIds.length}/${RUNS} runs graded (${executions} executions), ${notOnce} not exactly once, ${wrongResults} with wrong result rows, ` +
-      `${stuck} stuck mid-run, ${failed} failed, ${byState.queued ?? 0} still queued, ${connectFailures} refused connects`,
+      `${stuck} stuck mid-run, ${failed} failed, ${byState.queued ?? 0} still queued, ${connectFailures} refused connects; ` +
+      `commonest end of a lost attempt: ${JSON.stringify(failures[0]?.error ?? null)?.slice(0, 120)} (×${failures[0]?.n ?? 0})`,
   );
   await server.close();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
