@@ -11,7 +11,7 @@ const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 
 test("sign up, create a task variant and a recipe with the forms, submit one seed, and find the run", async ({ page }, testInfo) => {
   // Five pages and three saves; a configured timeout may be longer (e.g. against `next dev`).
-  test.setTimeout(Math.max(120_000, testInfo.timeout));
+  test.setTimeout(Math.max(180_000, testInfo.timeout));
   const unique = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 
   // 1. Sign up; the header then shows the account.
