@@ -43,6 +43,12 @@ export default function HomePage() {
           >
             View the leaderboard
           </Link>
+          <Link
+            href="/recipes/new?preset=tiny"
+            className="rounded-lg px-5 py-2.5 text-sm font-semibold text-slate-700 ring-1 ring-slate-300 hover:bg-slate-50 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 dark:text-slate-200 dark:ring-slate-700 dark:hover:bg-slate-900"
+          >
+            Try a recipe
+          </Link>
           <a
             href="https://arxiv.org/abs/2510.15990"
             className="rounded-lg px-5 py-2.5 text-sm font-semibold text-slate-700 ring-1 ring-slate-300 hover:bg-slate-50 dark:text-slate-200 dark:ring-slate-700 dark:hover:bg-slate-900"
