@@ -267,10 +267,11 @@ export interface FrameLimits {
  * sustained flood past the rates costs us JSON parsing and validation for nothing.
  */
 export const DEFAULT_FRAME_LIMITS: FrameLimits = {
-  messagesPerSecond: 100,
-  messageBurst: 1_000,
-  bytesPerSecond: 1024 * 1024,
-  byteBurst: 16 * 1024 * 1024,
+  messagesPerSecond: 200,
+  messageBurst: 2_000,
+  // A split's completions go out at once: up to the gateway's 256 pending frames of 64 KiB.
+  bytesPerSecond: 4 * 1024 * 1024,
+  byteBurst: 32 * 1024 * 1024,
 };
 
 /**
