@@ -27,7 +27,10 @@ const FAST_RECIPE = {
 const RUN_TIMEOUT_MS = 180_000;
 
 async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  await testInfo.attach(name, { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
+  // Written into the test's output folder (kept after a pass) and attached to the report.
+  const file = testInfo.outputPath(`${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  await testInfo.attach(name, { path: file, contentType: "image/png" });
   // A line per step in the test's output says how far a failed run got.
   console.log(`run-flow: ${name}`);
 }
@@ -111,7 +114,9 @@ test("sign up, register a runner, submit a run and watch it graded live, then fi
     const submitted = await trpcMutation<{ runs: { id: string }[] }>(page.request, baseURL, "runs.submit", {
       variant: { id: variant?.id },
       recipe: { id: recipe.id },
-      seeds: [1],
+      // A fresh seed: the same seed would reuse the previous run's cached origin checkpoint
+      // and skip pretraining, too fast for the page to show it.
+      seeds: [1 + Math.floor(Math.random() * 1_000_000)],
     });
     const runId = submitted.runs[0]?.id;
     expect(runId).toBeTruthy();
