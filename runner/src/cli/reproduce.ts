@@ -12,6 +12,7 @@ interface ReproduceCliOptions {
   seeds: string;
   scale: string;
   server?: string;
+  token?: string;
   backend: string;
   presets?: string;
   family: string;
@@ -30,7 +31,8 @@ export function registerReproduceCommand(program: Command): void {
     .option("--out <dir>", "where runs/, report.md, summary.json and the figures are written (.runs/ is git-ignored)", ".runs/reproduce")
     .option("--seeds <n>", "seeds per task variant", "3")
     .option("--scale <scale>", `${SCALES.join(", ")}: ci = minutes, pipeline only; cpu = the real study on a CPU; gpu = larger models`, "cpu")
-    .option("--server <url>", "submit the runs to a Transcend server and wait, instead of running them here")
+    .option("--server <url>", "submit the runs to a Transcend server and wait for them to be graded, instead of running them here")
+    .option("--token <token>", "personal access token for --server (default: $TRANSCEND_TOKEN)")
     .option("--family <name>", `task family for all four axes: ${STUDY_FAMILIES.join(", ")}`, DEFAULT_STUDY_FAMILY)
     .option("--parallel <n>", "runs at once, each in a child process (the wasm engine computes on one core)", "1")
     .option("--report-only", "write the report from the runs finished so far; run nothing")
@@ -52,10 +54,13 @@ async function reproduceCommand(options: ReproduceCliOptions): Promise<void> {
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_PARALLEL)
     throw new UserError(`--parallel must be an integer from 1 to ${MAX_PARALLEL}, got ${options.parallel}`);
   if (!isBackendName(options.backend)) throw new UserError(`unknown backend "${options.backend}"`);
-  if (options.server !== undefined)
-    throw new UserError(
-      "--server is not yet supported: the runner cannot yet submit a study to a server and collect its graded runs; run it offline (without --server)",
-    );
+  let server: { url: string; token: string } | undefined;
+  if (options.server !== undefined) {
+    const token = options.token ?? process.env.TRANSCEND_TOKEN;
+    if (!token) throw new UserError("--server needs a personal access token: --token T or TRANSCEND_TOKEN (create one on the account page)");
+    if (!/^https?:\/\/./.test(options.server)) throw new UserError(`--server must be an http(s) URL, got "${options.server}"`);
+    server = { url: options.server, token };
+  } else if (options.token !== undefined) throw new UserError("--token only applies with --server");
   const presets = options.presets
     ?.split(",")
     .map((s) => s.trim())
@@ -74,6 +79,7 @@ async function reproduceCommand(options: ReproduceCliOptions): Promise<void> {
       parallel,
       presets,
       reportOnly: options.reportOnly === true,
+      server,
       backend: options.backend,
       originCacheDir: options.cache === false ? false : typeof options.cache === "string" ? options.cache : undefined,
       signal: controller.signal,
@@ -81,7 +87,11 @@ async function reproduceCommand(options: ReproduceCliOptions): Promise<void> {
     });
     for (const claim of outcome.summary.claims) process.stdout.write(`(${claim.id}) ${claim.claim}: ${claim.verdict} — ${claim.evidence}\n`);
     if (outcome.execution.failed.length > 0)
-      throw new UserError(`${outcome.execution.failed.length} run(s) failed; the report covers the others. Run again to retry them.`);
+      throw new UserError(
+        server
+          ? `${outcome.execution.failed.length} run(s) failed or were cancelled on the server; the report covers the others.`
+          : `${outcome.execution.failed.length} run(s) failed; the report covers the others. Run again to retry them.`,
+      );
   } catch (error) {
     if (controller.signal.aborted) throw controller.signal.reason instanceof Error ? controller.signal.reason : error;
     throw error;

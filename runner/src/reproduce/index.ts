@@ -9,6 +9,7 @@ import { UserError } from "../errors";
 import type { StudyRun } from "./aggregate";
 import { type ExecuteSummary, executeStudy, readFinishedRun } from "./execute";
 import { type StudySummary, writeReport } from "./report";
+import { runStudyOnServer } from "./server";
 import { planStudy, type Scale, type StudyPlan } from "./study";
 
 export { DEFAULT_STUDY_FAMILY, isScale, isStudyFamily, planStudy, SCALES, type Scale, STUDY_FAMILIES, studyRecipe } from "./study";
@@ -31,6 +32,8 @@ export interface ReproduceOptions {
   parallel?: number;
   /** Write the report from the runs finished so far and run nothing (e.g. while a study runs elsewhere). */
   reportOnly?: boolean;
+  /** Submit the runs to this Transcend server and wait for them instead of running them here. */
+  server?: { url: string; token: string; pollMs?: number };
 }
 
 export interface ReproduceOutcome {
@@ -69,6 +72,30 @@ export async function readStudyRuns(plan: StudyPlan): Promise<StudyRun[]> {
   return runs;
 }
 
+async function executeOnServer(
+  plan: StudyPlan,
+  outDir: string,
+  server: NonNullable<ReproduceOptions["server"]>,
+  options: ReproduceOptions,
+): Promise<ExecuteSummary> {
+  const started = performance.now();
+  const outcome = await runStudyOnServer(plan, {
+    server: server.url,
+    token: server.token,
+    outDir,
+    log: options.log,
+    signal: options.signal,
+    pollMs: server.pollMs,
+  });
+  for (const f of outcome.failed) options.log(`reproduce: ${f.slug} seed ${f.seed} ${f.state} on the server (run ${f.runId}); the report leaves it out`);
+  return {
+    ran: outcome.graded,
+    skipped: 0,
+    failed: outcome.failed.map((f) => ({ slug: f.slug, seed: f.seed, error: `${f.state} on the server (run ${f.runId})` })),
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
 export async function reproduce(options: ReproduceOptions): Promise<ReproduceOutcome> {
   const outDir = path.resolve(options.outDir);
   let plan: StudyPlan;
@@ -85,7 +112,9 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceOut
   );
   const execution: ExecuteSummary = options.reportOnly
     ? { ran: 0, skipped: 0, failed: [], seconds: 0 }
-    : await executeStudy(plan, {
+    : options.server
+      ? await executeOnServer(plan, outDir, options.server, options)
+      : await executeStudy(plan, {
         backend: options.backend,
         originCacheDir: options.originCacheDir,
         signal: options.signal,

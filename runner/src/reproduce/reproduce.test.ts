@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { meanWithCI } from "@transcend/tasks";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { buildProgram } from "../cli";
 import type { RunResults } from "../training/job";
 import { reproduce } from ".";
@@ -120,10 +120,14 @@ describe("transcend-runner reproduce --scale ci", () => {
     expect((await read(inChildren)).evaluation).toEqual((await read(inProcess)).evaluation);
   }, 300_000);
 
-  it("refuses --server (not implemented yet) and bad options, with one clear line", async () => {
+  it("refuses --server without a token and bad options, with one clear line", async () => {
     const out = await tempDir();
     const run = (...args: string[]) => buildProgram().exitOverride().configureOutput({ writeErr: () => {} }).parseAsync(["node", "transcend-runner", "reproduce", "--out", out, ...args]);
-    await expect(run("--server", "http://127.0.0.1:1")).rejects.toThrow(/--server is not yet supported/);
+    vi.stubEnv("TRANSCEND_TOKEN", "");
+    await expect(run("--server", "http://127.0.0.1:1")).rejects.toThrow(/--server needs a personal access token/);
+    vi.unstubAllEnvs();
+    await expect(run("--server", "ftp://host", "--token", "t")).rejects.toThrow(/--server must be an http\(s\) URL/);
+    await expect(run("--token", "t")).rejects.toThrow(/--token only applies with --server/);
     await expect(run("--scale", "tpu")).rejects.toThrow(/--scale must be one of ci, cpu, gpu/);
     await expect(run("--seeds", "0")).rejects.toThrow(/--seeds must be an integer/);
     await expect(run("--family", "chess")).rejects.toThrow(/--family must be one of/);
