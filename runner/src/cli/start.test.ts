@@ -15,6 +15,7 @@ import {
   TEST_RUNNER_ID,
   type TestGateway,
   processExists,
+  quickRecipe,
   startTestGateway,
 } from "../daemon/test-gateway";
 
@@ -149,7 +150,9 @@ describe("transcend-runner register + start", () => {
     const g = await gateway();
     const cli = startCli(["--config", await configWithCredential(g, "stop-now")]);
     await expect.poll(() => g.ofType("ready").length, { timeout: 90_000 }).toBe(1);
-    g.assign(ref);
+    // A job that cannot finish before the second signal: long pretraining, and a seed of its
+    // own so the origin the drain test cached is not reused (that job took 0.7 s in CI).
+    g.assign(ref, { recipe: { ...quickRecipe, pretraining: { ...quickRecipe.pretraining, steps: 100_000 } }, seed: 7 });
     await expect.poll(() => g.ofType("progress").length, { timeout: 90_000 }).toBeGreaterThan(0);
     const pid = jobPid(cli);
     cli.child.kill("SIGINT");
