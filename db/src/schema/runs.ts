@@ -13,28 +13,15 @@ import {
   uuid,
   type AnyPgColumn,
 } from "drizzle-orm/pg-core";
+import { RUN_STATES } from "@transcend/protocol";
 import { createdAt, timestamptz, updatedAt } from "./columns";
 import { recipes } from "./recipes";
 import { runners } from "./runners";
 import { taskVariants } from "./task-variants";
 import { users } from "./users";
 
-export const RUN_STATES = [
-  "queued",
-  "assigned",
-  "pretraining",
-  "evaluating_base",
-  "grpo",
-  "evaluating_final",
-  "graded",
-  "failed",
-  "cancelled",
-] as const;
-export type RunState = (typeof RUN_STATES)[number];
+export { RUN_STATES, TERMINAL_RUN_STATES, type RunState } from "@transcend/protocol";
 export const runState = pgEnum("run_state", RUN_STATES);
-
-/** States after which a run never changes again. */
-export const TERMINAL_RUN_STATES = ["graded", "failed", "cancelled"] as const satisfies readonly RunState[];
 
 /** A uniformly random uint32, drawn from the OS's CSPRNG so a runner cannot predict it. */
 export const newEvaluationSeed = () => randomInt(0, 2 ** 32);

@@ -4,3 +4,4 @@ export * from "./variant";
 export * from "./recipe";
 export * from "./messages";
 export * from "./model-size";
+export * from "./run-states";

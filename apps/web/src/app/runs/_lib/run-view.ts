@@ -2,23 +2,15 @@
 // and the pivot of self-reported metric rows into chart series. No React here, so the
 // numbers the charts draw are unit-tested.
 
-export const RUN_STATES = [
-  "queued",
-  "assigned",
-  "pretraining",
-  "evaluating_base",
-  "grpo",
-  "evaluating_final",
-  "graded",
-  "failed",
-  "cancelled",
-] as const;
-export type RunStateName = (typeof RUN_STATES)[number];
+import { RUN_STATES, TERMINAL_RUN_STATES, type RunState } from "@transcend/protocol";
+
+export { RUN_STATES };
+export type RunStateName = RunState;
 
 /** The path a successful run takes, in order; failed and cancelled leave it anywhere. */
 export const RUN_PATH = ["queued", "assigned", "pretraining", "evaluating_base", "grpo", "evaluating_final", "graded"] as const;
 
-export const TERMINAL_STATES: readonly RunStateName[] = ["graded", "failed", "cancelled"];
+export const TERMINAL_STATES: readonly RunStateName[] = TERMINAL_RUN_STATES;
 
 export const RUN_STATE_LABELS: Record<RunStateName, string> = {
   queued: "Queued",
