@@ -1,9 +1,11 @@
 // Fixtures for fleet tests: users, a registered runner, a variant/recipe pair and queued
 // runs, made through the real services (no rows written behind their back).
 import { createRecipe, createTaskVariant, type Db } from "@transcend/db";
+import { inArray } from "drizzle-orm";
 import { runStateTransitions, runs, users } from "@transcend/db/schema";
 import { recipePresets, type RunnerCapabilities } from "@transcend/protocol";
 import { presets } from "@transcend/tasks";
+import { ACTIVE_RUN_STATES, cancelRun } from "./services/queue";
 import { createRegistrationToken, registerRunner } from "./services/runners";
 
 export const testCapabilities: RunnerCapabilities = { backend: "wasm", device: "test CPU", cores: 2, memoryBytes: 2 ** 30 };
@@ -78,4 +80,10 @@ export async function createGradableVariantAndRecipe(
     },
   });
   return { variantId: variant.id, recipeId: recipe.id, evalSplits: [...preset.evalSplits] };
+}
+
+/** Cancels every run still queued or running, so one test's runs never reach the next test's runners. */
+export async function cancelOpenRuns(db: Db): Promise<void> {
+  const open = await db.select({ id: runs.id }).from(runs).where(inArray(runs.state, ["queued", ...ACTIVE_RUN_STATES]));
+  for (const run of open) await cancelRun(db, { runId: run.id, reason: "test over" }).catch(() => undefined);
 }

@@ -6,15 +6,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { and, asc, eq, inArray } from "drizzle-orm";
-import type { Db } from "@transcend/db";
 import { describeEachDatabase } from "@transcend/db/testing";
 import { evaluationResults, runAttempts, runStateTransitions, runs } from "@transcend/db/schema";
 import { CLOSE_CODES, MAX_FRAME_BYTES, PROTOCOL_VERSION } from "@transcend/protocol";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { startTranscendServer, type TranscendServer } from "../app-server";
-import { cancelRun, transitionRun, ACTIVE_RUN_STATES } from "../services/queue";
+import { cancelRun, transitionRun } from "../services/queue";
 import { createRegistrationToken, revokeRunner } from "../services/runners";
-import { createGradableVariantAndRecipe, createRunner, createUser, queueRuns } from "../test-fleet";
+import { cancelOpenRuns, createGradableVariantAndRecipe, createRunner, createUser, queueRuns } from "../test-fleet";
 import { SimRunner, UpgradeRefused, type AssignFrame } from "./sim-runner";
 
 const fleet = {
@@ -23,11 +22,6 @@ const fleet = {
   claimPollMs: 150,
   queue: { leaseMs: 5_000, maxAttempts: 3, backoffBaseMs: 100, backoffMaxMs: 300 },
 };
-
-async function cancelEverything(db: Db): Promise<void> {
-  const open = await db.select({ id: runs.id }).from(runs).where(inArray(runs.state, ["queued", ...ACTIVE_RUN_STATES]));
-  for (const run of open) await cancelRun(db, { runId: run.id, reason: "test over" }).catch(() => undefined);
-}
 
 describeEachDatabase("runner gateway", (getDb, { getDatabase }) => {
   let server: TranscendServer;
@@ -44,7 +38,7 @@ describeEachDatabase("runner gateway", (getDb, { getDatabase }) => {
   });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((runner) => runner.close()));
-    await cancelEverything(getDb());
+    await cancelOpenRuns(getDb());
   });
   afterAll(async () => {
     await server?.close();

@@ -5,15 +5,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { eq, inArray } from "drizzle-orm";
-import type { Db } from "@transcend/db";
+import { eq } from "drizzle-orm";
 import { evaluationResults, runResults, runs, taskVariants } from "@transcend/db/schema";
 import { describeEachDatabase } from "@transcend/db/testing";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { startTranscendServer, type TranscendServer } from "../app-server";
 import { SimRunner, type AssignFrame } from "../gateway/sim-runner";
-import { ACTIVE_RUN_STATES, cancelRun } from "./queue";
-import { createGradableVariantAndRecipe, createRunner, createUser, queueRuns } from "../test-fleet";
+import { cancelOpenRuns, createGradableVariantAndRecipe, createRunner, createUser, queueRuns } from "../test-fleet";
 import { referenceCompletions, type CompletionEntry } from "./grading";
 import { variantLeaderboard } from "./leaderboard";
 import { runResultsView } from "./run-results";
@@ -27,11 +25,6 @@ const fleet = {
 };
 
 type Model = "base" | "grpo";
-
-async function cancelEverything(db: Db): Promise<void> {
-  const open = await db.select({ id: runs.id }).from(runs).where(inArray(runs.state, ["queued", ...ACTIVE_RUN_STATES]));
-  for (const run of open) await cancelRun(db, { runId: run.id, reason: "test over" }).catch(() => undefined);
-}
 
 describeEachDatabase("fake runners through the gateway", (getDb, { getDatabase }) => {
   let server: TranscendServer;
@@ -48,7 +41,7 @@ describeEachDatabase("fake runners through the gateway", (getDb, { getDatabase }
   });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((runner) => runner.close()));
-    await cancelEverything(getDb());
+    await cancelOpenRuns(getDb());
   });
   afterAll(async () => {
     await server?.close();
