@@ -18,7 +18,9 @@ const runnerBin = path.resolve(here, "../../runner/bin/transcend-runner.js");
 // a training state live. It learns little; the test is about the whole loop.
 const FAST_RECIPE = {
   model: { layers: 1, dModel: 16, heads: 2, contextLength: 64 },
-  pretraining: { steps: 200, batchSize: 8, learningRate: 3e-3, warmupSteps: 10 },
+  // Long enough that pretraining outlasts the page's first look on an idle machine (200
+  // steps once finished between two looks, and the page saw only assigned → graded).
+  pretraining: { steps: 1500, batchSize: 8, learningRate: 3e-3, warmupSteps: 10 },
   grpo: { steps: 4, promptsPerStep: 4, groupSize: 4, maxNewTokens: 24, learningRate: 1e-3 },
   evaluation: { itemsPerSplit: 8, samplesPerItem: 4, kValues: [1, 4], maxNewTokens: 24 },
   seeds: [1],
