@@ -1,8 +1,10 @@
 // `transcend-runner bench`: train and rollout throughput on the fixed configurations of
 // ../shared/bench/README.md, measuring what ../shared/bench/torch_gpt.py measures, in its
 // JSON shape, so the two compare as a ratio on one machine.
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { createRng } from "@transcend/tasks";
+import { z } from "zod";
 import { isBackendName, selectBackend } from "../backend";
 import { UserError } from "../errors";
 import type { ModelConfig } from "../training/config";
@@ -35,6 +37,92 @@ export interface BenchResult {
   train_tokens_per_s: number;
   ms_per_rollout: number;
   rollout_tokens_per_s: number;
+}
+
+// The shape torch_gpt.py --json prints (and `bench --json` too): what --compare reads.
+const benchResultSchema = z.object({
+  params: z.number().int().nonnegative(),
+  ms_per_train_step: z.number().positive(),
+  train_tokens_per_s: z.number().positive(),
+  ms_per_rollout: z.number().positive(),
+  rollout_tokens_per_s: z.number().positive(),
+});
+export const benchReportSchema = z.object({
+  engine: z.string().max(200),
+  threads: z.number().int().nonnegative(),
+  configs: z.record(z.string().max(50), benchResultSchema),
+});
+export type BenchReport = z.infer<typeof benchReportSchema>;
+
+export interface BenchComparison {
+  config: string;
+  /** Our tokens/s ÷ the reference's: ≥ 1 is at least as fast. */
+  train: number;
+  rollout: number;
+  /** Set when the two measured different models (the configurations drifted apart). */
+  paramsDiffer?: { ours: number; reference: number };
+}
+
+/** Ratios for every configuration both reports measured. */
+export function compareBench(ours: Record<string, BenchResult>, reference: BenchReport): BenchComparison[] {
+  const rows: BenchComparison[] = [];
+  for (const [config, result] of Object.entries(ours)) {
+    const ref = reference.configs[config];
+    if (!ref) continue;
+    rows.push({
+      config,
+      train: round(result.train_tokens_per_s / ref.train_tokens_per_s, 2),
+      rollout: round(result.rollout_tokens_per_s / ref.rollout_tokens_per_s, 2),
+      ...(ref.params === result.params ? {} : { paramsDiffer: { ours: result.params, reference: ref.params } }),
+    });
+  }
+  return rows;
+}
+
+export function formatComparison(ours: Record<string, BenchResult>, reference: BenchReport, engine: string): string {
+  const header = ["config", "train tok/s", "reference", "ratio", "rollout tok/s", "reference", "ratio"];
+  const lines = [header];
+  const notes: string[] = [];
+  for (const row of compareBench(ours, reference)) {
+    const mine = ours[row.config];
+    const ref = reference.configs[row.config];
+    if (!mine || !ref) continue;
+    const n = (x: number) => Math.round(x).toLocaleString("en-US");
+    lines.push([row.config, n(mine.train_tokens_per_s), n(ref.train_tokens_per_s), `${row.train.toFixed(2)}×`, n(mine.rollout_tokens_per_s), n(ref.rollout_tokens_per_s), `${row.rollout.toFixed(2)}×`]);
+    if (row.paramsDiffer) notes.push(`${row.config}: the models differ (${row.paramsDiffer.ours} vs ${row.paramsDiffer.reference} parameters)`);
+  }
+  const missing = Object.keys(ours).filter((config) => !reference.configs[config]);
+  if (missing.length > 0) notes.push(`not in the reference: ${missing.join(", ")}`);
+  const widths = header.map((_, i) => Math.max(...lines.map((cells) => (cells[i] ?? "").length)));
+  const table = lines.map((cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  "));
+  return [`${engine} vs ${reference.engine} (${reference.threads} threads); ratio = ours ÷ reference, ≥ 1 is at least as fast`, ...table, ...notes].join("\n") + "\n";
+}
+
+async function readReference(file: string): Promise<BenchReport> {
+  let text: string;
+  try {
+    text = file === "-" ? await readStdin() : await readFile(file, "utf8");
+  } catch (error) {
+    throw new UserError(`cannot read the reference ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UserError(`the reference ${file} is not JSON (expected the output of torch_gpt.py --json)`);
+  }
+  const parsed = benchReportSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UserError(`the reference ${file} is not a bench report: ${issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "invalid"}`);
+  }
+  return parsed.data;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function modelConfig(c: BenchConfig): ModelConfig {
@@ -95,12 +183,15 @@ export function registerBenchCommand(program: Command): void {
     .option("--steps <n>", "timed train steps per configuration (rollouts: a third as many, at least 2)", "10")
     .option("--backend <name>", "auto, tfjs-node-gpu, tfjs-node, wasm or cpu", "auto")
     .option("--json", "print one JSON object in the reference's shape")
-    .action(async (options: { config?: string[]; steps: string; backend: string; json?: boolean }) => {
+    .option("--compare <reference.json>", "print ratios against a reference report (torch_gpt.py --json; - reads stdin)")
+    .action(async (options: { config?: string[]; steps: string; backend: string; json?: boolean; compare?: string }) => {
       const names = options.config ?? Object.keys(BENCH_CONFIGS);
       for (const name of names) if (!BENCH_CONFIGS[name]) throw new UserError(`unknown bench config "${name}" (tiny, small, base)`);
       const steps = Number(options.steps);
       if (!Number.isInteger(steps) || steps < 1) throw new UserError("--steps must be a positive integer");
       if (!isBackendName(options.backend)) throw new UserError(`unknown backend "${options.backend}"`);
+      // Read the reference first: a bad file should fail before minutes of measuring.
+      const reference = options.compare === undefined ? undefined : await readReference(options.compare);
       const backend = await selectBackend(options.backend);
       const configs: Record<string, BenchResult> = {};
       for (const name of names) {
@@ -109,6 +200,11 @@ export function registerBenchCommand(program: Command): void {
         configs[name] = await benchConfig(config, steps);
         if (!options.json) process.stdout.write(`${name} ${JSON.stringify(configs[name])}\n`);
       }
-      if (options.json) process.stdout.write(`${JSON.stringify({ engine: backend.engine, threads: backend.threads, matmul: backend.matmul, configs })}\n`);
+      if (options.json) {
+        const comparison = reference ? { reference: { engine: reference.engine, threads: reference.threads }, ratios: compareBench(configs, reference) } : {};
+        process.stdout.write(`${JSON.stringify({ engine: backend.engine, threads: backend.threads, matmul: backend.matmul, configs, ...comparison })}\n`);
+      } else if (reference) {
+        process.stdout.write(`\n${formatComparison(configs, reference, `${backend.engine} (matmul: ${backend.matmul})`)}`);
+      }
     });
 }
