@@ -11,7 +11,7 @@ import { adamwKernels } from "./adamw";
 import { decoderKernels } from "./decoder";
 import { fusedKernels } from "./fused";
 import { type Gemm, loadGemm } from "./gemm";
-import { loadNativeBlas } from "./native-blas";
+import { loadNativeBlas, setNativeBlasThreads } from "./native-blas";
 import { addressOf, currentWasmBackend, type WasmBackend } from "./wasm-backend";
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
@@ -235,6 +235,15 @@ export async function installFastKernels(options: FastKernelOptions = {}): Promi
     matmul: native?.ok ? `openblas (${native.threads} threads)` : "wasm-simd",
     reason: native && !native.ok ? native.reason : undefined,
   };
+}
+
+/**
+ * OpenBLAS threads for the products that follow, when our kernels run them on OpenBLAS
+ * (process-wide: every thread's products). Returns the previous count, or undefined when
+ * OpenBLAS is not in use.
+ */
+export function setBlasThreads(count: number): number | undefined {
+  return installed?.native ? setNativeBlasThreads(count) : undefined;
 }
 
 /** Puts the stock kernels back (for comparisons and tests). */

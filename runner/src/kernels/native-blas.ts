@@ -78,3 +78,12 @@ export function loadNativeBlas(backend: WasmBackend, threads?: number): NativeBl
     },
   };
 }
+
+/** Sets OpenBLAS's thread count for every later product (process-wide); returns the previous count. */
+export function setNativeBlasThreads(count: number): number | undefined {
+  const loaded = loadAddon();
+  if ("reason" in loaded) return undefined;
+  const previous = loaded.threads();
+  loaded.threads(count);
+  return previous;
+}

@@ -2,10 +2,14 @@
 // then each new token costs one single-position forward pass that attends to the cache.
 // Prompts of different lengths are left-padded; each row carries its own positions and
 // its padding is masked out of attention, so a whole GRPO batch decodes together.
+// Every row draws its tokens from its own stream, seeded from the caller's Rng in row order:
+// a completion depends on the seed and its row, not on which rows decode beside it, so the
+// batch can be chunked or split across threads (rollout-pool.ts) without changing a token.
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "@transcend/tasks";
+import { createRng, type Rng } from "@transcend/tasks";
 import { type Gpt, gptForward, KvCache, MASKED } from "./model";
 import { DecodeCache, fusedDecoderAvailable } from "../kernels/index";
+import { generateSplit, MIN_ROWS_TO_SPLIT, rolloutThreads } from "./rollout-pool";
 import { sampleCategorical } from "./seeding";
 
 export interface GenerateOptions {
@@ -16,11 +20,13 @@ export interface GenerateOptions {
   /** Generation of a row stops after this token (it is kept in the completion). */
   eos: number;
   pad: number;
-  /** Draws the sampled tokens; required unless greedy. */
+  /** Seeds the rows' sampling streams; required unless greedy. */
   rng?: Rng;
   /** Rows decoded together; bounds memory of the cache. */
   maxBatch?: number;
 }
+
+export type DecodeOptions = Pick<GenerateOptions, "maxNewTokens" | "temperature" | "greedy" | "eos" | "pad">;
 
 const DEFAULT_MAX_BATCH = 256;
 
@@ -28,15 +34,32 @@ const DEFAULT_MAX_BATCH = 256;
 export async function generate(gpt: Gpt, prompts: readonly (readonly number[])[], options: GenerateOptions): Promise<number[][]> {
   if (!options.greedy && !options.rng) throw new Error("sampling needs an rng (or greedy: true)");
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+  const { maxNewTokens, temperature, greedy, eos, pad } = options;
+  const decodeOptions: DecodeOptions = { maxNewTokens, temperature, greedy, eos, pad };
+  // Two draws per row from the caller's stream, whatever the completions turn out to be.
+  const rowSeeds = options.rng ? prompts.map(() => rowSeed(options.rng as Rng)) : undefined;
+  const decode = (rows: number[][], seeds: string[] | undefined) => decodeRows(gpt, rows, seeds?.map((seed) => createRng(seed)), decodeOptions);
   const completions: number[][] = [];
   for (let start = 0; start < prompts.length; start += maxBatch) {
-    completions.push(...generateBatch(gpt, prompts.slice(start, start + maxBatch), options));
+    const rows = prompts.slice(start, start + maxBatch).map((p) => [...p]);
+    const seeds = rowSeeds?.slice(start, start + maxBatch);
+    const split = rows.length >= MIN_ROWS_TO_SPLIT && rolloutThreads() > 1;
+    completions.push(...(split ? await generateSplit(gpt, rows, seeds, decodeOptions, decode) : decode(rows, seeds)));
     await new Promise((resolve) => setImmediate(resolve)); // lets an abort or heartbeat through
   }
   return completions;
 }
 
-function generateBatch(gpt: Gpt, prompts: readonly (readonly number[])[], options: GenerateOptions): number[][] {
+function rowSeed(rng: Rng): string {
+  return `rollout-row:${rng.uint32()}:${rng.uint32()}`;
+}
+
+/**
+ * Decodes one batch on this thread: row i samples from rowRngs[i] (greedy rows need none).
+ * Synchronous; the rollout worker calls it too.
+ */
+export function decodeRows(gpt: Gpt, prompts: readonly (readonly number[])[], rowRngs: readonly Rng[] | undefined, options: DecodeOptions): number[][] {
+  if (!options.greedy && rowRngs?.length !== prompts.length) throw new Error("sampling needs one rng per row (or greedy: true)");
   const b = prompts.length;
   const context = gpt.config.contextLength;
   const vocab = gpt.config.vocabSize;
@@ -81,7 +104,7 @@ function generateBatch(gpt: Gpt, prompts: readonly (readonly number[])[], option
         if (finished[row]) continue;
         const token = options.greedy
           ? argmax(logits, row * vocab, vocab)
-          : sampleWithTemperature(logits, row * vocab, vocab, options.temperature, options.rng);
+          : sampleWithTemperature(logits, row * vocab, vocab, options.temperature, rowRngs?.[row]);
         next[row] = token;
         const completion = completions[row] ?? [];
         completion.push(token);

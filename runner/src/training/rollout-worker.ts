@@ -1,0 +1,52 @@
+// A rollout worker thread: its own wasm backend and kernels, a copy of the policy's weights
+// (refreshed when they change), and the same decoding code as the main thread.
+import { parentPort } from "node:worker_threads";
+import * as tf from "@tensorflow/tfjs";
+import { createRng } from "@transcend/tasks";
+import { selectBackend } from "../backend";
+import { disposeGpt, type Gpt, gptFromValues, namedWeights } from "./model";
+import type { RolloutReply, RolloutRequest } from "./rollout-pool";
+import { decodeRows } from "./sampling";
+
+if (!parentPort) throw new Error("rollout-worker.ts runs as a worker thread");
+const port = parentPort;
+const ready = selectBackend("wasm");
+let gpt: Gpt | undefined;
+let gptConfig = "";
+
+function loadWeights(request: RolloutRequest): Gpt {
+  if (!request.weights) {
+    if (!gpt || gptConfig !== JSON.stringify(request.config)) throw new Error("the rollout worker holds no weights for this model");
+    return gpt;
+  }
+  const values = new Map(request.weights);
+  if (gpt && gptConfig === JSON.stringify(request.config)) {
+    for (const [name, variable] of namedWeights(gpt)) {
+      const data = values.get(name);
+      if (!data || data.length !== variable.size) throw new Error(`weight ${name} missing or of the wrong size`);
+      const tensor = tf.tensor(data, variable.shape, "float32");
+      variable.assign(tensor);
+      tensor.dispose();
+    }
+    return gpt;
+  }
+  if (gpt) disposeGpt(gpt);
+  gpt = gptFromValues(request.config, values, false);
+  gptConfig = JSON.stringify(request.config);
+  return gpt;
+}
+
+port.on("message", (request: RolloutRequest) => {
+  void (async () => {
+    let reply: RolloutReply;
+    try {
+      await ready;
+      const model = loadWeights(request);
+      const rowRngs = request.rowSeeds?.map((seed) => createRng(seed));
+      reply = { id: request.id, completions: decodeRows(model, request.prompts, rowRngs, request.options) };
+    } catch (error) {
+      reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };
+    }
+    port.postMessage(reply);
+  })();
+});
