@@ -74,6 +74,8 @@ describe("transcend-runner bench --compare", () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(stdout).toMatch(/^tiny \{"params":108288,/);
+    expect(stdout).toMatch(/large 1024³ matmul: \d+(\.\d)? GFLOP\/s/);
+    expect(stdout).toMatch(/tiny train: \d+(\.\d)? GFLOP\/s, \d+\.\d\d of the large matmul/);
     expect(stdout).toMatch(/vs torch-1\.13\.0 \(2 threads\)/);
     expect(stdout).toMatch(/tiny\s+[\d,]+\s+80,000\s+\d+\.\d\d×\s+[\d,]+\s+40,000\s+\d+\.\d\d×/);
   });
@@ -81,8 +83,16 @@ describe("transcend-runner bench --compare", () => {
   it("adds the ratios to --json output, reading the reference from stdin", async () => {
     const { code, stdout } = await run(["--config", "tiny", "--steps", "1", "--backend", "wasm", "--json", "--compare", "-"], JSON.stringify(reference));
     expect(code).toBe(0);
-    const report = JSON.parse(stdout) as { engine: string; reference: { engine: string }; ratios: { config: string; train: number; rollout: number }[] };
+    const report = JSON.parse(stdout) as {
+      engine: string;
+      large_matmul_gflops: number;
+      configs: Record<string, { train_gflops: number }>;
+      reference: { engine: string };
+      ratios: { config: string; train: number; rollout: number }[];
+    };
     expect(report.engine).toBe("tfjs-wasm");
+    expect(report.large_matmul_gflops).toBeGreaterThan(0);
+    expect(report.configs.tiny?.train_gflops).toBeGreaterThan(0);
     expect(report.reference.engine).toBe("torch-1.13.0");
     expect(report.ratios).toHaveLength(1);
     expect(report.ratios[0]?.train).toBeGreaterThan(0);

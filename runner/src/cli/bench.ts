@@ -3,6 +3,7 @@
 // JSON shape, so the two compare as a ratio on one machine.
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
+import * as tf from "@tensorflow/tfjs";
 import { createRng } from "@transcend/tasks";
 import { z } from "zod";
 import { isBackendName, selectBackend } from "../backend";
@@ -37,6 +38,41 @@ export interface BenchResult {
   train_tokens_per_s: number;
   ms_per_rollout: number;
   rollout_tokens_per_s: number;
+  /** Training work per second, counting 6·params·tokens plus attention (DESIGN's convention). */
+  train_gflops?: number;
+}
+
+/** Training FLOPs of one step: 6 per parameter per token, plus attention's 6·layers·d·T per token. */
+export function trainStepFlops(c: BenchConfig, params: number): number {
+  const tokens = c.batch * c.context;
+  return 6 * params * tokens + 6 * c.layers * c.dModel * c.context * tokens;
+}
+
+/**
+ * GFLOP/s of a large square product on the current backend: the yardstick for how close a
+ * training step comes to what the backend's matmul can do. A fresh right-hand side per
+ * repetition, as in training (XNNPACK caches its packing per tensor).
+ */
+export function largeMatmulGflops(size = 1024, reps = 4): number {
+  const a = tf.randomUniform([size, size], -1, 1, "float32", 1);
+  const bs = Array.from({ length: reps + 1 }, (_, i) => tf.randomUniform([size, size], -1, 1, "float32", i + 2));
+  const product = (b: tf.Tensor) => {
+    const out = tf.matMul(a, b);
+    // Reading one number waits for the product on asynchronous backends without timing a
+    // 4 MiB copy. (Never return a TypedArray from tf.tidy: it walks it element by element.)
+    const corner = out.slice([0, 0], [1, 1]);
+    corner.dataSync();
+    tf.dispose([out, corner]);
+  };
+  try {
+    product(bs[reps] ?? a); // warm-up
+    const start = performance.now();
+    for (let i = 0; i < reps; i++) product(bs[i] ?? a);
+    const seconds = (performance.now() - start) / 1000 / reps;
+    return round((2 * size ** 3) / seconds / 1e9, 1);
+  } finally {
+    tf.dispose([a, ...bs]);
+  }
 }
 
 // The shape torch_gpt.py --json prints (and `bench --json` too): what --compare reads.
@@ -169,6 +205,7 @@ export async function benchConfig(c: BenchConfig, steps: number): Promise<BenchR
       train_tokens_per_s: round((tokens / msTrain) * 1000, 1),
       ms_per_rollout: round(msRollout, 2),
       rollout_tokens_per_s: round(((ROLLOUT.sequences * ROLLOUT.newTokens) / msRollout) * 1000, 1),
+      train_gflops: round(trainStepFlops(c, parameterCount(config)) / msTrain / 1e6, 1),
     };
   } finally {
     disposeGpt(gpt);
@@ -200,11 +237,17 @@ export function registerBenchCommand(program: Command): void {
         configs[name] = await benchConfig(config, steps);
         if (!options.json) process.stdout.write(`${name} ${JSON.stringify(configs[name])}\n`);
       }
+      const matmulGflops = largeMatmulGflops();
       if (options.json) {
         const comparison = reference ? { reference: { engine: reference.engine, threads: reference.threads }, ratios: compareBench(configs, reference) } : {};
-        process.stdout.write(`${JSON.stringify({ engine: backend.engine, threads: backend.threads, matmul: backend.matmul, configs, ...comparison })}\n`);
-      } else if (reference) {
-        process.stdout.write(`\n${formatComparison(configs, reference, `${backend.engine} (matmul: ${backend.matmul})`)}`);
+        process.stdout.write(
+          `${JSON.stringify({ engine: backend.engine, threads: backend.threads, matmul: backend.matmul, large_matmul_gflops: matmulGflops, configs, ...comparison })}\n`,
+        );
+        return;
       }
+      process.stdout.write(`\nlarge 1024³ matmul: ${matmulGflops} GFLOP/s (${backend.matmul})\n`);
+      for (const [name, result] of Object.entries(configs))
+        process.stdout.write(`${name} train: ${result.train_gflops} GFLOP/s, ${((result.train_gflops ?? 0) / matmulGflops).toFixed(2)} of the large matmul\n`);
+      if (reference) process.stdout.write(`\n${formatComparison(configs, reference, `${backend.engine} (matmul: ${backend.matmul})`)}`);
     });
 }
