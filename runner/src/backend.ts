@@ -70,7 +70,10 @@ async function activate(name: BackendName): Promise<void> {
   if (!ok) throw new Error(`tf.setBackend("${tfBackendOf(name)}") failed to initialise`);
   await tf.ready();
   if (name === "wasm") {
-    const report = await (await import("./kernels/index")).installFastKernels();
+    // TRANSCEND_NATIVE_BLAS=0 keeps the products on the wasm kernels even where OpenBLAS
+    // loads (to compare, or to rule OpenBLAS out when a result looks wrong).
+    const nativeBlas = process.env.TRANSCEND_NATIVE_BLAS !== "0";
+    const report = await (await import("./kernels/index")).installFastKernels({ nativeBlas });
     wasmMatmul = report.matmul;
     wasmMatmulThreads = /openblas \((\d+) threads?\)/.exec(report.matmul)?.[1];
   }

@@ -13,6 +13,7 @@ import { parameterCount } from "../training/config";
 import { createGpt, disposeGpt } from "../training/model";
 import { optimizerStep } from "../training/optimizer";
 import { createOptimizer, sequenceLoss, type TokenBatch } from "../training/pretraining";
+import { rolloutThreads } from "../training/rollout-pool";
 import { generate } from "../training/sampling";
 
 interface BenchConfig {
@@ -241,11 +242,11 @@ export function registerBenchCommand(program: Command): void {
       if (options.json) {
         const comparison = reference ? { reference: { engine: reference.engine, threads: reference.threads }, ratios: compareBench(configs, reference) } : {};
         process.stdout.write(
-          `${JSON.stringify({ engine: backend.engine, threads: backend.threads, matmul: backend.matmul, large_matmul_gflops: matmulGflops, configs, ...comparison })}\n`,
+          `${JSON.stringify({ engine: backend.engine, threads: backend.threads, matmul: backend.matmul, rollout_threads: rolloutThreads(), large_matmul_gflops: matmulGflops, configs, ...comparison })}\n`,
         );
         return;
       }
-      process.stdout.write(`\nlarge 1024³ matmul: ${matmulGflops} GFLOP/s (${backend.matmul})\n`);
+      process.stdout.write(`\nrollouts on ${rolloutThreads()} thread(s); large 1024³ matmul: ${matmulGflops} GFLOP/s (${backend.matmul})\n`);
       for (const [name, result] of Object.entries(configs))
         process.stdout.write(`${name} train: ${result.train_gflops} GFLOP/s, ${((result.train_gflops ?? 0) / matmulGflops).toFixed(2)} of the large matmul\n`);
       if (reference) process.stdout.write(`\n${formatComparison(configs, reference, `${backend.engine} (matmul: ${backend.matmul})`)}`);
