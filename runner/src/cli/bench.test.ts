@@ -74,7 +74,7 @@ describe("transcend-runner bench --compare", () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(stdout).toMatch(/^tiny \{"params":108288,/);
-    expect(stdout).toMatch(/large 1024³ matmul: \d+(\.\d)? GFLOP\/s/);
+    expect(stdout).toMatch(/large 2048³ matmul: \d+(\.\d)? GFLOP\/s/);
     expect(stdout).toMatch(/tiny train: \d+(\.\d)? GFLOP\/s, \d+\.\d\d of the large matmul/);
     expect(stdout).toMatch(/vs torch-1\.13\.0 \(2 threads\)/);
     expect(stdout).toMatch(/tiny\s+[\d,]+\s+80,000\s+\d+\.\d\d×\s+[\d,]+\s+40,000\s+\d+\.\d\d×/);

@@ -54,7 +54,7 @@ export function trainStepFlops(c: BenchConfig, params: number): number {
  * training step comes to what the backend's matmul can do. A fresh right-hand side per
  * repetition, as in training (XNNPACK caches its packing per tensor).
  */
-export function largeMatmulGflops(size = 1024, reps = 4): number {
+export function largeMatmulGflops(size = 2048, reps = 3): number {
   const a = tf.randomUniform([size, size], -1, 1, "float32", 1);
   const bs = Array.from({ length: reps + 1 }, (_, i) => tf.randomUniform([size, size], -1, 1, "float32", i + 2));
   const product = (b: tf.Tensor) => {
@@ -246,7 +246,7 @@ export function registerBenchCommand(program: Command): void {
         );
         return;
       }
-      process.stdout.write(`\nrollouts on ${rolloutThreads()} thread(s); large 1024³ matmul: ${matmulGflops} GFLOP/s (${backend.matmul})\n`);
+      process.stdout.write(`\nrollouts on ${rolloutThreads()} thread(s); large 2048³ matmul: ${matmulGflops} GFLOP/s (${backend.matmul})\n`);
       for (const [name, result] of Object.entries(configs))
         process.stdout.write(`${name} train: ${result.train_gflops} GFLOP/s, ${((result.train_gflops ?? 0) / matmulGflops).toFixed(2)} of the large matmul\n`);
       if (reference) process.stdout.write(`\n${formatComparison(configs, reference, `${backend.engine} (matmul: ${backend.matmul})`)}`);
