@@ -72,6 +72,29 @@ export const evaluationRecipeSchema = z
     path: ["kValues"],
   });
 
+const GIB = 2 ** 30;
+
+/**
+ * What a run of the recipe needs of the runner that claims it. The queue only hands a run
+ * to a runner whose reported capabilities meet these (services/queue.ts reads these JSON
+ * paths); absent, or every field at its default, means any runner will do.
+ */
+export const runnerRequirementsSchema = z.object({
+  gpu: z
+    .boolean()
+    .default(false)
+    .describe("only a runner training on a GPU (the tfjs-node-gpu backend) may claim the runs"),
+  minMemoryBytes: z
+    .number()
+    .int()
+    // Below 1 MiB a requirement says nothing a runner could fail; 1 TiB is beyond any volunteer machine.
+    .min(2 ** 20, "at least 1 MiB (about 0.001 GiB)")
+    .max(1024 * GIB, "at most 1 TiB (1,024 GiB)")
+    .optional()
+    .describe("memory the runner's machine must have; unset: no minimum"),
+  minCores: int(1, 256).optional().describe("CPU cores the runner's machine must have; unset: no minimum"),
+});
+
 export const recipeSchema = z.object({
   name: z.string().min(1).max(80).optional(),
   model: modelRecipeSchema.prefault({}),
@@ -84,6 +107,10 @@ export const recipeSchema = z.object({
     .max(32)
     .default([1, 2, 3])
     .describe("one run per seed; gains are reported with a confidence interval over seeds"),
+  // Optional and without a default, so recipes stored before it existed parse and hash as before.
+  requirements: runnerRequirementsSchema
+    .optional()
+    .describe("what a runner must have to claim this recipe's runs; unset: any runner"),
 });
 
 export type Recipe = z.infer<typeof recipeSchema>;
@@ -92,6 +119,12 @@ export type ModelRecipe = Recipe["model"];
 export type PretrainingRecipe = Recipe["pretraining"];
 export type GrpoRecipe = Recipe["grpo"];
 export type EvaluationRecipe = Recipe["evaluation"];
+export type RunnerRequirements = z.infer<typeof runnerRequirementsSchema>;
+
+/** True when the requirements ask nothing of a runner, i.e. they mean the same as none. */
+export function requiresNothing(requirements: z.input<typeof runnerRequirementsSchema> | undefined): boolean {
+  return requirements === undefined || (!requirements.gpu && requirements.minMemoryBytes === undefined && requirements.minCores === undefined);
+}
 
 const presetInputs = {
   // CI-sized: every phase runs, in about a minute on a shared 2-core CPU. Learns little.
