@@ -260,3 +260,4 @@ export function uninstallFastKernels(): void {
 export { type AttentionOptions, fusedAttention, fusedGelu, fusedLayerNorm, fusedTokenLogprobs } from "./fused";
 export { type FusedAdamWResult, type FusedAdamWSettings, fusedAdamW } from "./adamw";
 export { DecodeCache, type DecoderBlockWeights, fusedDecoderAvailable, fusedDecoderBlock } from "./decoder";
+export { copyTensorValues } from "./wasm-backend";

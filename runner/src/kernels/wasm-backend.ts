@@ -57,3 +57,19 @@ export function addressOf(backend: WasmBackend, tensor: tf.TensorInfo): number {
   if (!data) throw new Error("fast kernels: tensor has no data on the wasm backend");
   return data.memoryOffset;
 }
+
+/**
+ * Copies a float32 tensor's values into `target` without allocating: straight from the wasm
+ * memory on this backend (dataSync would make a fresh copy per call), through dataSync elsewhere.
+ */
+export function copyTensorValues(tensor: tf.Tensor, target: Float32Array): void {
+  if (tensor.dtype !== "float32" || target.length !== tensor.size) throw new Error("copyTensorValues: a float32 target of the tensor's size");
+  const backend = currentWasmBackend();
+  const data = backend?.dataIdMap.get(tensor.dataId);
+  if (!backend || !data) {
+    target.set(tensor.dataSync() as Float32Array);
+    return;
+  }
+  const memory = backend.wasm.asm.memory.buffer;
+  target.set(new Float32Array(memory, data.memoryOffset, tensor.size));
+}

@@ -7,16 +7,28 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
-import { setBlasThreads } from "../kernels/index";
+import { copyTensorValues, setBlasThreads } from "../kernels/index";
 import type { ModelConfig } from "./config";
 import { type Gpt, namedWeights } from "./model";
 
-/** What a worker is asked to decode: the rows' prompts and seeds, with the model's weights when they changed. */
+/**
+ * The policy's weights as the worker reads them: every variable's values, one after the
+ * other in checkpoint order, in a buffer both threads share. Rewritten in place before a
+ * request when the weights changed, so a GRPO run allocates nothing per step for them (a
+ * fresh copy per step left megabytes of garbage per rollout for the collector).
+ */
+export interface SharedWeights {
+  buffer: SharedArrayBuffer;
+  /** [name, offset in floats, length in floats] per variable. */
+  layout: Array<[string, number, number]>;
+}
+
+/** What a worker is asked to decode: the rows' prompts and seeds. */
 export interface RolloutRequest {
   id: number;
   config: ModelConfig;
-  /** Weights by checkpoint name; absent when the worker already holds this version. */
-  weights?: Array<[string, Float32Array]>;
+  /** Set when the weights changed since the worker's last request (or the buffer is new). */
+  weights?: SharedWeights;
   prompts: number[][];
   /** Per-row sampling seeds (absent for greedy decoding). */
   rowSeeds?: string[];
@@ -40,6 +52,9 @@ class RolloutWorker {
   /** The weight tensors (by identity) the worker holds: assign() gives a variable a new dataId. */
   private sentWeights: object[] = [];
   private sentConfig = "";
+  private weights: SharedWeights | undefined;
+  /** One request at a time: the next may rewrite the shared weights only after the worker read them. */
+  private queue: Promise<unknown> = Promise.resolve();
   failure: Error | undefined;
 
   constructor() {
@@ -63,24 +78,23 @@ class RolloutWorker {
   }
 
   generate(gpt: Gpt, prompts: number[][], rowSeeds: string[] | undefined, options: RolloutRequest["options"]): Promise<number[][]> {
+    const result = this.queue.then(() => this.request(gpt, prompts, rowSeeds, options));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private request(gpt: Gpt, prompts: number[][], rowSeeds: string[] | undefined, options: RolloutRequest["options"]): Promise<number[][]> {
     if (this.failure) return Promise.reject(this.failure);
     const variables = namedWeights(gpt);
     const config = JSON.stringify(gpt.config);
     const current = variables.map(([, v]) => v.dataId);
     const fresh = config !== this.sentConfig || current.length !== this.sentWeights.length || current.some((id, i) => id !== this.sentWeights[i]);
-    const request: RolloutRequest = {
-      id: this.nextId++,
-      config: gpt.config,
-      prompts,
-      rowSeeds,
-      options,
-      // dataSync on wasm returns a copy, so the worker may take its buffer.
-      weights: fresh ? variables.map(([name, v]) => [name, v.dataSync() as Float32Array]) : undefined,
-    };
+    if (fresh) this.weights = writeWeights(variables, this.weights);
+    const request: RolloutRequest = { id: this.nextId++, config: gpt.config, prompts, rowSeeds, options, weights: fresh ? this.weights : undefined };
     return new Promise((resolve, reject) => {
       this.pending.set(request.id, { resolve, reject });
       this.worker.ref(); // a request in flight keeps the process alive until it is answered
-      this.worker.postMessage(request, request.weights?.map(([, values]) => values.buffer as ArrayBuffer));
+      this.worker.postMessage(request);
       this.sentWeights = current;
       this.sentConfig = config;
     });
@@ -89,6 +103,22 @@ class RolloutWorker {
   terminate(): Promise<number> {
     return this.worker.terminate();
   }
+}
+
+/** Writes the variables into the shared buffer, reusing it when the model has the same size. */
+function writeWeights(variables: ReturnType<typeof namedWeights>, previous: SharedWeights | undefined): SharedWeights {
+  const layout: SharedWeights["layout"] = [];
+  let floats = 0;
+  for (const [name, variable] of variables) {
+    layout.push([name, floats, variable.size]);
+    floats += variable.size;
+  }
+  const buffer = previous && previous.buffer.byteLength === floats * 4 ? previous.buffer : new SharedArrayBuffer(floats * 4);
+  variables.forEach(([, variable], i) => {
+    const [, offset, length] = layout[i] ?? ["", 0, 0];
+    copyTensorValues(variable, new Float32Array(buffer, offset * 4, length));
+  });
+  return { buffer, layout };
 }
 
 let pool: RolloutWorker | undefined;

@@ -15,12 +15,15 @@ let gpt: Gpt | undefined;
 let gptConfig = "";
 
 function loadWeights(request: RolloutRequest): Gpt {
+  const sameModel = gpt !== undefined && gptConfig === JSON.stringify(request.config);
   if (!request.weights) {
-    if (!gpt || gptConfig !== JSON.stringify(request.config)) throw new Error("the rollout worker holds no weights for this model");
+    if (!gpt || !sameModel) throw new Error("the rollout worker holds no weights for this model");
     return gpt;
   }
-  const values = new Map(request.weights);
-  if (gpt && gptConfig === JSON.stringify(request.config)) {
+  const { buffer, layout } = request.weights;
+  // Views on the shared buffer: tf.tensor copies them into this thread's wasm memory.
+  const values = new Map(layout.map(([name, offset, length]) => [name, new Float32Array(buffer, offset * 4, length)]));
+  if (gpt && sameModel) {
     for (const [name, variable] of namedWeights(gpt)) {
       const data = values.get(name);
       if (!data || data.length !== variable.size) throw new Error(`weight ${name} missing or of the wrong size`);
