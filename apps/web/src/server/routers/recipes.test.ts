@@ -1,10 +1,14 @@
 // Recipe procedures against a real database: who may do what, versioning once a run used
-// a version, the compute estimate, and field paths of bad inputs.
+// a version, the compute estimate, runner requirements from the form to the queue, and
+// field paths of bad inputs.
 import { describeEachDatabase } from "@transcend/db/testing";
 import { parameterCount, recipePresets } from "@transcend/protocol";
 import { presets } from "@transcend/tasks";
 import { beforeAll, expect, it } from "vitest";
 import { seedDatabase } from "../seed";
+import { claimRun } from "../services/queue";
+import { recordRunnerHello } from "../services/runners";
+import { cancelOpenRuns, createRunner, testCapabilities } from "../test-fleet";
 import type { ContextUser } from "../trpc";
 import { callerAs, createUser, expectInvalidPaths, expectTrpcError } from "./test-support";
 
@@ -69,6 +73,47 @@ describeEachDatabase("recipes router", (getDb) => {
     expect(created.ownerId).toBe(other.id);
   });
 
+  it("stores and returns runner requirements; a recipe without them stays without", async () => {
+    const caller = callerAs(getDb(), owner);
+    const requirements = { gpu: true, minMemoryBytes: 4 * 2 ** 30, minCores: 2 };
+    const created = await caller.recipes.create({ spec: spec("needs-gpu", { requirements }) });
+    expect((await caller.recipes.get({ id: created.id })).spec.requirements).toEqual(requirements);
+    // Saving the same requirements again changes nothing; changing them is a change.
+    expect(await caller.recipes.edit({ spec: spec("needs-gpu", { requirements }) })).toMatchObject({ outcome: "unchanged" });
+    expect(await caller.recipes.edit({ spec: spec("needs-gpu", { requirements: { gpu: true } }) })).toMatchObject({ outcome: "updated" });
+    expect((await callerAs(getDb(), null).recipes.get({ slug: "needs-gpu" })).spec.requirements).toEqual({ gpu: true });
+
+    const plain = await caller.recipes.create({ spec: spec("any-runner") });
+    expect((await caller.recipes.get({ id: plain.id })).spec).not.toHaveProperty("requirements");
+  });
+
+  it("queues a GPU recipe made through the router for a GPU runner only, and says why it waits", async () => {
+    await cancelOpenRuns(getDb());
+    const caller = callerAs(getDb(), owner);
+    await caller.recipes.create({ spec: spec("gpu-only", { requirements: { gpu: true } }) });
+    const submitted = await caller.runs.submit({ variant: { slug: presets[0]?.slug ?? "" }, recipe: { slug: "gpu-only" }, seedCount: 1 });
+    const runId = submitted.runs[0]?.id ?? "";
+
+    const cpu = await createRunner(getDb(), owner.id, "cpu runner");
+    await recordRunnerHello(getDb(), { runnerId: cpu.runnerId, capabilities: testCapabilities });
+    expect(await claimRun(getDb(), { runnerId: cpu.runnerId, ownerId: owner.id, capabilities: testCapabilities })).toBeUndefined();
+    expect((await caller.runs.get({ runId })).queuedReason).toMatch(/No connected runner can run a GPU recipe/);
+
+    const gpuCapabilities = { ...testCapabilities, backend: "tfjs-node-gpu" as const };
+    const gpu = await createRunner(getDb(), other.id, "gpu runner");
+    await recordRunnerHello(getDb(), { runnerId: gpu.runnerId, capabilities: gpuCapabilities });
+    expect(await claimRun(getDb(), { runnerId: gpu.runnerId, ownerId: other.id, capabilities: gpuCapabilities })).toMatchObject({ runId });
+
+    // Memory and cores go the same way: 2 GiB asked, 1 GiB reported.
+    await caller.recipes.create({ spec: spec("big-memory", { requirements: { gpu: false, minMemoryBytes: 2 * 2 ** 30 } }) });
+    const [bigRun] = (await caller.runs.submit({ variant: { slug: presets[0]?.slug ?? "" }, recipe: { slug: "big-memory" }, seedCount: 1 })).runs;
+    expect(await claimRun(getDb(), { runnerId: cpu.runnerId, ownerId: owner.id, capabilities: testCapabilities })).toBeUndefined();
+    expect((await caller.runs.get({ runId: bigRun?.id ?? "" })).queuedReason).toMatch(/meets the recipe's requirements/);
+    const roomy = { ...testCapabilities, memoryBytes: 4 * 2 ** 30 };
+    expect(await claimRun(getDb(), { runnerId: cpu.runnerId, ownerId: owner.id, capabilities: roomy })).toMatchObject({ runId: bigRun?.id });
+    await cancelOpenRuns(getDb());
+  });
+
   it("rejects out-of-range inputs with field paths", async () => {
     const caller = callerAs(getDb(), owner);
     expect(await expectInvalidPaths(caller.recipes.create({ spec: spec("big", { model: { ...tiny.model, layers: 99 } }) }))).toContain(
@@ -88,6 +133,9 @@ describeEachDatabase("recipes router", (getDb) => {
     expect(await expectInvalidPaths(caller.recipes.get({ slug: "tiny", version: -2 }))).toContain("version");
     expect(await expectInvalidPaths(caller.recipes.versions({ slug: "" }))).toContain("slug");
     expect(await expectInvalidPaths(caller.recipes.edit({ spec: spec("tiny", { seeds: [] }) }))).toContain("spec.seeds");
+    expect(
+      await expectInvalidPaths(caller.recipes.create({ spec: spec("huge", { requirements: { gpu: false, minMemoryBytes: 2 ** 41, minCores: 512 } }) })),
+    ).toEqual(expect.arrayContaining(["spec.requirements.minMemoryBytes", "spec.requirements.minCores"]));
     expect(await expectInvalidPaths(caller.recipes.fork({ from: { slug: "tiny" }, slug: "fine-slug", name: "n".repeat(81) }))).toContain("name");
   });
 });
