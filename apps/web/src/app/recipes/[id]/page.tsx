@@ -5,7 +5,7 @@ import { formatCount, formatDate } from "@/components/format";
 import { currentUser } from "@/app/_lib/session";
 import { orNotFound } from "@/app/_lib/load";
 import { serverCaller } from "@/trpc/server";
-import { SECTIONS, fieldsOf } from "../_lib/fields";
+import { SECTIONS, fieldsOf, formatFieldValue } from "../_lib/fields";
 
 export const metadata: Metadata = { title: "Recipe" };
 export const dynamic = "force-dynamic";
@@ -16,13 +16,6 @@ const SAVED_MESSAGES: Record<string, string> = {
   new_version: "Saved as a new version; runs of the previous version keep their recipe.",
   unchanged: "Nothing changed, so nothing was saved.",
 };
-
-function show(value: unknown): string {
-  if (value === undefined) return "unset";
-  if (Array.isArray(value)) return value.join(", ");
-  if (typeof value === "boolean") return value ? "yes" : "no";
-  return String(value);
-}
 
 export default async function RecipePage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ saved?: string }> }) {
   const [{ id }, { saved }] = await Promise.all([params, searchParams]);
@@ -80,7 +73,8 @@ export default async function RecipePage({ params, searchParams }: { params: Pro
                     <dt className="text-slate-600 dark:text-slate-400" title={field.description}>
                       {field.label}
                     </dt>
-                    <dd className="font-mono tabular-nums">{show((settings[section.key] as Record<string, unknown>)[field.key])}</dd>
+                    {/* A recipe stored without requirements has no such section: every field is unset. */}
+                    <dd className="font-mono tabular-nums">{formatFieldValue(field, (settings[section.key] as Record<string, unknown> | undefined)?.[field.key])}</dd>
                   </div>
                 ))}
               </dl>

@@ -9,6 +9,10 @@ import { formatCount } from "@/components/format";
 import { useTRPC } from "@/trpc/react";
 import type { RecipeSpecInput } from "../_lib/spec";
 
+// Above this a run is hours of work for a CPU runner: the paper preset is ~3e14 FLOPs and CPU
+// runners train at roughly 30–130 GFLOP/s (docs/performance.md), so 1e15 is 2–10 hours.
+const SUGGEST_GPU_ABOVE_FLOPS = 1e15;
+
 /** Waits until typing pauses before asking the server again. */
 function useSettled<T>(value: T, delayMs: number): T {
   const [settled, setSettled] = useState(value);
@@ -110,6 +114,12 @@ export function RecipeEstimate({ values, initialVariantId }: { values: RecipeSpe
                 ? `Vocabulary ${estimate.data.task.vocabSize} tokens; prompts up to ${estimate.data.task.promptTokens} and completions up to ${estimate.data.task.completionTokens} tokens; ${estimate.data.task.evalSplits} evaluated splits.`
                 : `Without a variant: a ${estimate.data.task.vocabSize}-token vocabulary and prompts and completions of half the context each.`}
             </p>
+            {estimate.data.totalFlops > SUGGEST_GPU_ABOVE_FLOPS && values.requirements?.gpu !== true && (
+              <Alert tone="info" title="Consider a GPU" className="mt-3">
+                At {formatCount(estimate.data.totalFlops)} FLOPs a run takes hours on a CPU runner; under Runner requirements, “GPU required” sends it to
+                GPU runners only.
+              </Alert>
+            )}
             {estimate.data.warnings.length > 0 && (
               <Alert tone="warning" title="Check before submitting" className="mt-3">
                 <ul className="list-disc pl-4">

@@ -13,11 +13,13 @@ import {
   SECTIONS,
   fieldsOf,
   formatIntegerList,
+  fromShown,
   limitText,
   parseIntegerList,
+  toShown,
   type RecipeField,
 } from "../_lib/fields";
-import { recipeFromPreset, recipeSpecFormSchema, type RecipeSpec, type RecipeSpecInput } from "../_lib/spec";
+import { recipeFromPreset, recipeSpecFormSchema, withoutEmptyRequirements, type RecipeSpec, type RecipeSpecInput } from "../_lib/spec";
 
 export interface SaveProblem {
   path?: string;
@@ -58,7 +60,9 @@ export function RecipeForm({
 
   const onSubmit = handleSubmit(async (recipe) => {
     setFormProblem(undefined);
-    const problems = await onSave(recipe);
+    // An unticked GPU box and empty minimums mean no requirement: stored as none, so
+    // saving an older recipe unchanged is still "unchanged".
+    const problems = await onSave(withoutEmptyRequirements(recipe));
     for (const problem of problems ?? []) {
       if (problem.path) setError(path(problem.path), { type: "server", message: problem.message });
       else setFormProblem(problem.message);
@@ -226,6 +230,46 @@ function ListInput({
   );
 }
 
+/** A number typed in the field's unit (GiB) and held in the schema's (bytes); empty is unset. */
+function ScaledNumberInput({
+  field,
+  hint,
+  error,
+  value,
+  onChange,
+  onBlur,
+}: {
+  field: RecipeField;
+  hint: ReactNode;
+  error?: string;
+  value: unknown;
+  onChange: (value: number | undefined) => void;
+  onBlur: () => void;
+}) {
+  const stored = typeof value === "number" ? value : undefined;
+  const read = (text: string) => (text.trim() === "" ? undefined : fromShown(field, Number(text)));
+  const format = (bytes: number | undefined) => (bytes === undefined ? "" : String(Number((toShown(field, bytes) ?? 0).toFixed(6))));
+  // The text is kept while typing ("1.", "0.50"); re-derived only when the value changes from
+  // outside (a preset). A text input, because a controlled number input fights partial numbers.
+  const [text, setText] = useState(format(stored));
+  const shown = Object.is(read(text), stored) ? text : format(stored);
+  return (
+    <Field label={field.label} hint={hint} error={error}>
+      <Input
+        inputMode="decimal"
+        autoComplete="off"
+        placeholder="none"
+        value={shown}
+        onBlur={onBlur}
+        onChange={(event) => {
+          setText(event.target.value);
+          onChange(read(event.target.value));
+        }}
+      />
+    </Field>
+  );
+}
+
 const sameList = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((value, index) => Object.is(value, b[index]));
 
@@ -281,6 +325,17 @@ function RecipeFieldControl({
         />
       );
     default:
+      if (field.scale !== undefined) {
+        return (
+          <Controller
+            control={control}
+            name={path(field.path)}
+            render={({ field: scaled }) => (
+              <ScaledNumberInput field={field} hint={hint} error={error} value={scaled.value} onChange={scaled.onChange} onBlur={scaled.onBlur} />
+            )}
+          />
+        );
+      }
       return (
         <Field label={field.label} hint={hint} error={error}>
           <Input

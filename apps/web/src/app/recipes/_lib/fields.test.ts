@@ -1,6 +1,8 @@
 import { recipeSchema } from "@transcend/protocol";
 import { describe, expect, it } from "vitest";
-import { SECTIONS, fieldsOf, labelOf, limitText, parseIntegerList, presetValues } from "./fields";
+import { SECTIONS, fieldsOf, formatFieldValue, fromShown, labelOf, limitText, parseIntegerList, presetValues, toShown } from "./fields";
+
+const GIB = 2 ** 30;
 
 describe("the recipe form's fields come from recipeSchema", () => {
   it("covers every field of every section with a description", () => {
@@ -21,6 +23,34 @@ describe("the recipe form's fields come from recipeSchema", () => {
     expect(evaluation.kValues).toMatchObject({ kind: "integer-list", min: 1, max: 512, length: { min: 1, max: 8 } });
     const pretraining = Object.fromEntries(fieldsOf("pretraining").map((field) => [field.key, field]));
     expect(pretraining.cosineDecay?.kind).toBe("boolean");
+  });
+
+  it("edits runner requirements in the units people think in: GiB of memory, stored as bytes", () => {
+    const requirements = Object.fromEntries(fieldsOf("requirements").map((field) => [field.key, field]));
+    expect(requirements.gpu).toMatchObject({ kind: "boolean", label: "GPU required" });
+    expect(requirements.minMemoryBytes).toMatchObject({ kind: "integer", label: "Minimum memory", unit: "GiB", scale: GIB, min: 0.001, max: 1024, optional: true });
+    expect(requirements.minCores).toMatchObject({ kind: "integer", label: "Minimum cores", unit: "cores", min: 1, max: 256, optional: true });
+    const memory = requirements.minMemoryBytes ?? { scale: GIB };
+    expect(limitText({ kind: "integer", unit: "GiB", min: 0.001, max: 1024 })).toBe("GiB; 0.001–1024");
+    expect(fromShown(memory, 1.5)).toBe(1.5 * GIB);
+    expect(fromShown(memory, 0.3)).toBe(Math.round(0.3 * GIB));
+    expect(fromShown(memory, Number.NaN)).toBeNaN();
+    expect(toShown(memory, 8 * GIB)).toBe(8);
+    expect(toShown(memory, undefined)).toBeUndefined();
+  });
+
+  it("shows stored values on the recipe page, unset requirements as none", () => {
+    const [gpu, memory, cores] = fieldsOf("requirements");
+    if (!gpu || !memory || !cores) throw new Error("the requirements section lost a field");
+    expect(formatFieldValue(gpu, true)).toBe("yes");
+    expect(formatFieldValue(gpu, undefined)).toBe("no");
+    expect(formatFieldValue(memory, 8 * GIB)).toBe("8 GiB");
+    expect(formatFieldValue(memory, Math.round(0.3 * GIB))).toBe("0.3 GiB");
+    expect(formatFieldValue(memory, undefined)).toBe("none");
+    expect(formatFieldValue(cores, 4)).toBe("4");
+    const itemsPerSplit = fieldsOf("evaluation").find((field) => field.key === "itemsPerSplit");
+    if (!itemsPerSplit) throw new Error("evaluation lost itemsPerSplit");
+    expect(formatFieldValue(itemsPerSplit, undefined)).toBe("unset");
   });
 
   it("writes labels and limit hints people can read", () => {

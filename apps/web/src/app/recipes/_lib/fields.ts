@@ -7,12 +7,13 @@ import {
   modelRecipeSchema,
   pretrainingRecipeSchema,
   recipePresets,
+  runnerRequirementsSchema,
   type RecipeInput,
   type RecipePresetName,
 } from "@transcend/protocol";
 import type { z } from "zod";
 
-export type RecipeSection = "model" | "pretraining" | "grpo" | "evaluation";
+export type RecipeSection = "model" | "pretraining" | "grpo" | "evaluation" | "requirements";
 
 export type FieldKind = "integer" | "number" | "boolean" | "choice" | "integer-list";
 
@@ -32,6 +33,8 @@ export interface RecipeField {
   optional: boolean;
   /** For lists: how many entries. */
   length?: { min?: number; max?: number };
+  /** Stored value per unit shown: the form edits memory in GiB and stores bytes. */
+  scale?: number;
 }
 
 export const SECTIONS: { key: RecipeSection; title: string; description: string; schema: z.ZodObject }[] = [
@@ -39,7 +42,18 @@ export const SECTIONS: { key: RecipeSection; title: string; description: string;
   { key: "pretraining", title: "Pretraining", description: "Next-token prediction on sequences drawn from the variant's pretraining mix.", schema: pretrainingRecipeSchema },
   { key: "grpo", title: "GRPO", description: "Group-relative policy optimisation on prompts from the variant's GRPO mix, rewarded by the family's verifier.", schema: grpoRecipeSchema },
   { key: "evaluation", title: "Evaluation", description: "How the base and the GRPO model are evaluated on held-out items the server generates.", schema: evaluationRecipeSchema },
+  {
+    key: "requirements",
+    title: "Runner requirements",
+    description: "The queue gives this recipe's runs only to runners that have these. Leave them empty and any runner may train it.",
+    schema: runnerRequirementsSchema,
+  },
 ];
+
+const GIB = 2 ** 30;
+
+/** Fields edited in a larger unit than the schema stores, by path. */
+const SCALES: Record<string, number> = { "requirements.minMemoryBytes": GIB };
 
 /** Units the schema's descriptions leave implicit, by field path. */
 const UNITS: Record<string, string> = {
@@ -71,12 +85,21 @@ const UNITS: Record<string, string> = {
   "evaluation.kValues": "k values",
   "evaluation.temperature": "softmax temperature",
   "evaluation.maxNewTokens": "tokens",
+  "requirements.minMemoryBytes": "GiB",
+  "requirements.minCores": "cores",
 };
 
 /** "minLearningRateRatio" → "Min learning rate ratio". */
 export function labelOf(key: string): string {
   const words = key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
-  const special: Record<string, string> = { "d model": "Model width (dModel)", "kl beta": "KL β", "k values": "k values (pass@k)" };
+  const special: Record<string, string> = {
+    "d model": "Model width (dModel)",
+    "kl beta": "KL β",
+    "k values": "k values (pass@k)",
+    gpu: "GPU required",
+    "min memory bytes": "Minimum memory",
+    "min cores": "Minimum cores",
+  };
   if (special[words]) return special[words];
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
@@ -130,6 +153,35 @@ function introspect(schema: z.ZodType): Introspected {
   }
 }
 
+/** Limits in the unit the form shows, rounded to what a person would type. */
+function scaled(field: Introspected, scale: number | undefined): Introspected & { scale?: number } {
+  if (scale === undefined) return field;
+  const show = (value: number | undefined) => (value === undefined ? undefined : Math.round((value / scale) * 1000) / 1000);
+  return { ...field, min: show(field.min), max: show(field.max), scale };
+}
+
+/** A stored value as the form shows it (bytes → GiB); unset stays unset. */
+export function toShown(field: Pick<RecipeField, "scale">, value: number | undefined): number | undefined {
+  return value === undefined || field.scale === undefined ? value : value / field.scale;
+}
+
+/** What was typed (GiB) as the schema stores it (whole bytes); NaN stays NaN for the schema to name. */
+export function fromShown(field: Pick<RecipeField, "scale">, value: number): number {
+  return field.scale === undefined || Number.isNaN(value) ? value : Math.round(value * field.scale);
+}
+
+/** A stored value for the recipe page: "4 GiB", "yes", "1, 4, 16"; unset requirements are "none". */
+export function formatFieldValue(field: Pick<RecipeField, "section" | "kind" | "scale" | "unit">, value: unknown): string {
+  if (value === undefined) {
+    if (field.kind === "boolean") return "no";
+    return field.section === "requirements" ? "none" : "unset";
+  }
+  if (Array.isArray(value)) return value.join(", ");
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (typeof value === "number" && field.scale !== undefined) return `${Number((toShown(field, value) ?? 0).toFixed(3))} ${field.unit ?? ""}`.trim();
+  return String(value);
+}
+
 export function fieldsOf(section: RecipeSection): RecipeField[] {
   const entry = SECTIONS.find((s) => s.key === section);
   if (!entry) throw new Error(`unknown recipe section ${section}`);
@@ -142,7 +194,7 @@ export function fieldsOf(section: RecipeSection): RecipeField[] {
       label: labelOf(key),
       description: (schema as z.ZodType).description ?? "",
       unit: UNITS[path],
-      ...introspect(schema as z.ZodType),
+      ...scaled(introspect(schema as z.ZodType), SCALES[path]),
     };
   });
 }

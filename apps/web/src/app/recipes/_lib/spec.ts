@@ -1,6 +1,6 @@
 // A recipe as it is stored and edited: packages/protocol's recipeSchema plus the slug and
 // name it is stored under — the same shape the recipes router accepts (routers/recipes.ts).
-import { recipeSchema, type RecipeInput, type RecipePresetName } from "@transcend/protocol";
+import { recipeSchema, requiresNothing, type RecipeInput, type RecipePresetName } from "@transcend/protocol";
 import { z } from "zod";
 import { presetValues } from "./fields";
 
@@ -27,4 +27,11 @@ export function recipeForkOf(spec: RecipeInput & { slug: string; name?: string |
     slug: `${spec.slug}-fork`.slice(0, 64).replace(/-+$/, ""),
     name: `${spec.name ?? spec.slug} (fork)`.slice(0, 80),
   };
+}
+
+/** Requirements that ask nothing are dropped: "none" has one stored form (and one content hash). */
+export function withoutEmptyRequirements(spec: RecipeSpec): RecipeSpec {
+  if (!requiresNothing(spec.requirements)) return spec;
+  const { requirements: _none, ...rest } = spec;
+  return rest;
 }
