@@ -1,15 +1,19 @@
 // Accounts: better-auth (email + password) on our own users/sessions/accounts/verifications
 // tables through its drizzle adapter, sessions stored in the database. We write no crypto
 // of our own: better-auth hashes passwords (scrypt) and signs the session cookie.
+// Sign-ins are limited twice: per client address before the request reaches Next (the
+// custom server, rate-limit.ts), and per email here, where the body has been parsed.
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
+import { APIError, createAuthMiddleware, isAPIError } from "better-auth/api";
 import type { Db } from "@transcend/db";
 import * as schema from "@transcend/db/schema";
 import { apiEnv } from "./api-env";
 import { getServerContext } from "./context";
+import { emailKey, forgetKey, refundToken, takeToken } from "./rate-limit";
 
 export const PASSWORD_LIMITS = { min: 8, max: 128 } as const;
 
@@ -50,8 +54,52 @@ export function createAuth(db: Db, options: AuthOptions) {
     },
     // No anonymous usage reports leave a self-hosted server.
     telemetry: { enabled: false },
+    hooks: { before: limitSignInsBefore, after: limitSignInsAfter },
   });
 }
+
+const SIGN_IN_PATH = "/sign-in/email";
+
+/** The key of the email a sign-in names; undefined when the body has none (better-auth answers 400). */
+function signInKey(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null || !("email" in body)) return undefined;
+  const email = body.email;
+  return typeof email === "string" && email.length <= 320 ? emailKey(email) : undefined;
+}
+
+/**
+ * Per-account limit on password guesses, from however many addresses they come. Each
+ * sign-in takes a point for its email before the password is checked — so concurrent
+ * guesses cannot all slip under the limit — and gets it back afterwards unless the
+ * password was wrong. Unknown emails count the same way and get the same 429, so the
+ * limit says nothing about which accounts exist. Past it, the account's owner waits too:
+ * checking the password first would spend the scrypt work the limit exists to save.
+ */
+const limitSignInsBefore = createAuthMiddleware(async (ctx) => {
+  if (ctx.path !== SIGN_IN_PATH) return;
+  const key = signInKey(ctx.body);
+  if (key === undefined) return;
+  const decision = await takeToken("signInAccount", key);
+  if (decision.allowed) return;
+  const minutes = Math.ceil(decision.retryAfterSeconds / 60);
+  throw new APIError(
+    "TOO_MANY_REQUESTS",
+    {
+      code: "rate_limited",
+      message: `Too many failed sign-ins for this email address; try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
+    },
+    { "retry-after": String(decision.retryAfterSeconds) },
+  );
+});
+
+/** A wrong password keeps its point; a sign-in that worked clears the count. */
+const limitSignInsAfter = createAuthMiddleware(async (ctx) => {
+  if (ctx.path !== SIGN_IN_PATH) return;
+  const key = signInKey(ctx.body);
+  if (key === undefined) return;
+  if (ctx.context.newSession) await forgetKey("signInAccount", key);
+  else if (!(isAPIError(ctx.context.returned) && ctx.context.returned.statusCode === 401)) await refundToken("signInAccount", key);
+});
 
 export type Auth = ReturnType<typeof createAuth>;
 

@@ -3,8 +3,8 @@
 // runner handshakes (a credential lookup each) and run submissions (queue rows, compute).
 //
 // The counters are rate-limiter-flexible's in-memory limiters: one fixed window of
-// `points` requests per `durationSeconds` for each key (a client address, or an account
-// for submissions). In memory means per server instance: N instances behind one database
+// `points` requests per `durationSeconds` for each key (a client address, an account for
+// submissions, or the email a sign-in names). In memory means per server instance: N instances behind one database
 // let N times the limit through, which still bounds a flood; a shared store
 // (RateLimiterPostgres) would be the step up if that ever matters.
 //
@@ -12,13 +12,14 @@
 // `<points>/<seconds>` (e.g. `5/60`) or `off`, so tests and load scripts can shrink or lift it.
 // The registry lives on globalThis because Next bundles route handlers apart from the
 // custom server: both must count in the same limiter.
+import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isIP } from "node:net";
 import { TRPCError } from "@trpc/server";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { z } from "zod";
 
-export const LIMIT_NAMES = ["signIn", "signUp", "runnerRegister", "runnerHandshake", "submit"] as const;
+export const LIMIT_NAMES = ["signIn", "signInAccount", "signUp", "runnerRegister", "runnerHandshake", "submit"] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 
 export interface LimitSetting {
@@ -29,6 +30,9 @@ export interface LimitSetting {
 /**
  * Generous for people, tight for scripts. Sign-in: a person mistyping a password a few
  * times a minute never meets it, a password guesser gets 600 tries an hour per address.
+ * Sign-in per account: failed passwords for one email, from any number of addresses — a
+ * person who has forgotten theirs tries a handful, credential stuffing from a botnet gets
+ * 40 guesses an hour at one account instead of 600 per address.
  * Sign-up and registration: a household or a lab behind one address makes a few accounts
  * and runners an hour, an account or runner farm makes thousands.
  * Handshakes: a runner reconnects with backoff (seconds apart); a lab of runners behind
@@ -37,6 +41,7 @@ export interface LimitSetting {
  */
 export const DEFAULT_LIMITS: Record<LimitName, LimitSetting> = {
   signIn: { points: 10, durationSeconds: 60 },
+  signInAccount: { points: 10, durationSeconds: 15 * 60 },
   signUp: { points: 20, durationSeconds: 60 * 60 },
   runnerRegister: { points: 30, durationSeconds: 60 * 60 },
   runnerHandshake: { points: 120, durationSeconds: 60 },
@@ -45,6 +50,7 @@ export const DEFAULT_LIMITS: Record<LimitName, LimitSetting> = {
 
 const ENV_NAMES: Record<LimitName, string> = {
   signIn: "TRANSCEND_RATE_LIMIT_SIGN_IN",
+  signInAccount: "TRANSCEND_RATE_LIMIT_SIGN_IN_ACCOUNT",
   signUp: "TRANSCEND_RATE_LIMIT_SIGN_UP",
   runnerRegister: "TRANSCEND_RATE_LIMIT_RUNNER_REGISTER",
   runnerHandshake: "TRANSCEND_RATE_LIMIT_RUNNER_HANDSHAKE",
@@ -129,6 +135,16 @@ export async function takeToken(name: LimitName, key: string): Promise<LimitDeci
   }
 }
 
+/** Gives back a point taken for `key` (the request it counted turned out not to matter). */
+export async function refundToken(name: LimitName, key: string): Promise<void> {
+  await registry().limiters.get(name)?.reward(key, 1);
+}
+
+/** Forgets every point `key` has spent in its window. */
+export async function forgetKey(name: LimitName, key: string): Promise<void> {
+  await registry().limiters.get(name)?.delete(key);
+}
+
 // ── who is asking ────────────────────────────────────────────────────────────────
 
 /**
@@ -160,6 +176,15 @@ function expandIpv6(address: string): string[] {
   const right = tail === undefined || tail === "" ? [] : tail.split(":");
   const zeros = Array.from({ length: Math.max(0, 8 - left.length - right.length) }, () => "0");
   return [...left, ...(tail === undefined ? [] : zeros), ...right].map((group) => group.toLowerCase().replace(/^0+(?=.)/, ""));
+}
+
+/**
+ * The key a sign-in counts against for the email it names, whether or not an account has
+ * it: the same email as better-auth looks it up (trimmed, lower case), hashed, so the
+ * limiter holds a fixed 64 characters per key and no addresses.
+ */
+export function emailKey(email: string): string {
+  return createHash("sha256").update(email.trim().toLowerCase()).digest("hex");
 }
 
 // ── HTTP (the custom server, before Next) ─────────────────────────────────────────

@@ -21,6 +21,8 @@ describe("rate limit settings", () => {
     expect(settings.signIn).toEqual({ points: 3, durationSeconds: 60 });
     expect(settings.submit).toBeNull();
     expect(settings.signUp).toEqual({ points: 20, durationSeconds: 3600 });
+    expect(settings.signInAccount).toEqual({ points: 10, durationSeconds: 900 });
+    expect(readLimitSettings({ TRANSCEND_RATE_LIMIT_SIGN_IN_ACCOUNT: "5/3600" }).signInAccount).toEqual({ points: 5, durationSeconds: 3600 });
     expect(() => readLimitSettings({ TRANSCEND_RATE_LIMIT_SIGN_UP: "lots" })).toThrow(/TRANSCEND_RATE_LIMIT_SIGN_UP=lots/);
     expect(() => readLimitSettings({ TRANSCEND_RATE_LIMIT_SIGN_UP: "0/60" })).toThrow(/at least 1/);
   });
