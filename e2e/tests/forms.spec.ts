@@ -101,3 +101,34 @@ test("the security headers are sent", async ({ request }) => {
   // Plain HTTP (no TRANSCEND_HTTPS): no HSTS, or browsers would refuse the site.
   expect(headers["strict-transport-security"]).toBeUndefined();
 });
+
+test("a recipe that needs a GPU says so on its page", async ({ page }, testInfo) => {
+  test.setTimeout(Math.max(90_000, testInfo.timeout));
+  const unique = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  await page.goto("/sign-up?next=%2Frecipes%2Fnew%3Fpreset%3Dtiny");
+  await page.getByLabel("Name").fill("GPU Tester");
+  await page.getByLabel("Email").fill(`gpu-${unique}@example.org`);
+  await page.getByLabel("Password").fill("correct horse battery staple");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("radio", { name: /tiny/ })).toBeChecked();
+  await page.getByLabel("Recipe name").fill(`GPU recipe ${unique}`);
+  await page.getByLabel("Slug").fill(`gpu-recipe-${unique}`);
+
+  const requirements = page.getByRole("region", { name: "Runner requirements" });
+  await requirements.getByLabel("GPU required").check();
+  await requirements.getByLabel("Minimum memory").fill("2.5");
+  // Past the limit, the message sits by the field until the value is fixed.
+  const cores = requirements.getByLabel("Minimum cores");
+  await cores.fill("999");
+  await cores.blur();
+  await expect(requirements.getByRole("alert")).toContainText("256");
+  await cores.fill("4");
+  await expect(requirements.getByRole("alert")).toHaveCount(0);
+  await screenshot(page, testInfo, "recipe-form-requirements");
+  await page.getByRole("button", { name: "Create recipe" }).click();
+  await expect(page).toHaveURL(new RegExp(`/recipes/${UUID}\\?saved=created$`));
+
+  const shown = page.getByRole("region", { name: "Runner requirements" });
+  await expect(shown.getByRole("definition")).toHaveText(["yes", "2.5 GiB", "4"]);
+  await screenshot(page, testInfo, "recipe-detail-requirements");
+});
