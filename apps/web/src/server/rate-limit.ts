@@ -198,9 +198,13 @@ export function limitForRequest(method: string | undefined, pathname: string): L
   return undefined;
 }
 
-/** Answers 429 with Retry-After (seconds), the body in the form of the API's other errors. */
+/**
+ * Answers 429 with Retry-After (seconds), the body in the form of the API's other errors;
+ * `message` too, which is where better-auth's client (the sign-in form) looks for the reason.
+ */
 export function sendTooManyRequests(response: ServerResponse, retryAfterSeconds: number): void {
-  const body = JSON.stringify({ error: `Too many requests; try again in ${retryAfterSeconds} s.`, code: "rate_limited" });
+  const reason = `Too many requests; try again in ${retryAfterSeconds} s.`;
+  const body = JSON.stringify({ error: reason, message: reason, code: "rate_limited" });
   response.writeHead(429, {
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(body),

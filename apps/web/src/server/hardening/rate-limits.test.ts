@@ -45,11 +45,13 @@ describe("rate limit settings", () => {
   });
 });
 
-function post(url: string, path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; retryAfter: string | undefined }> {
+function post(url: string, path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; retryAfter: string | undefined; text: string }> {
   return new Promise((resolve, reject) => {
     const request = httpRequest(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers } }, (response) => {
-      response.resume();
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, retryAfter: response.headers["retry-after"] }));
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (text += chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, retryAfter: response.headers["retry-after"], text }));
     });
     request.on("error", reject);
     request.end(body);
@@ -93,9 +95,11 @@ describeEachDatabase("rate limits", (getDb, { getDatabase }) => {
   it("limits sign-in and sign-up POSTs before they reach the password check", async () => {
     const body = JSON.stringify({ email: "someone@example.com", password: "wrong password" });
     const signIns = [];
-    for (let i = 0; i < 4; i++) signIns.push((await post(server.url, "/api/auth/sign-in/email", body)).status);
+    for (let i = 0; i < 4; i++) signIns.push(await post(server.url, "/api/auth/sign-in/email", body));
     // No pages handler in this server: allowed requests reach it and get 503; the fourth is refused first.
-    expect(signIns).toEqual([503, 503, 503, 429]);
+    expect(signIns.map((answer) => answer.status)).toEqual([503, 503, 503, 429]);
+    // The sign-in form shows better-auth's `message`: the refusal says how long to wait.
+    expect(JSON.parse(signIns[3]?.text ?? "{}")).toMatchObject({ code: "rate_limited", message: expect.stringMatching(/^Too many requests; try again in \d+ s\.$/) });
     const signUps = [];
     for (let i = 0; i < 3; i++) signUps.push((await post(server.url, "/api/auth/sign-up/email", body)).status);
     expect(signUps).toEqual([503, 503, 429]);
