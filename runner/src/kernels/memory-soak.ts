@@ -1,8 +1,9 @@
 // Memory soak for the speed issue: a `small` GRPO run of many steps must keep a flat
 // peak RSS (a leaked tensor per step would grow it by megabytes a minute).
 //   npx tsx runner/src/kernels/memory-soak.ts [--steps 1000] [--variant mod-arith-depth-partial]
-// Prints the RSS and tfjs tensor count every 100 GRPO steps, then the growth from the
-// first sample to the last as JSON.
+// Prints the RSS, the peak RSS so far and the tfjs tensor count every 100 GRPO steps, then
+// the growth from the first sample to the last as JSON. RSS covers the rollout worker thread
+// too (one process); the tensor count is the job thread's.
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { findRecipePreset, recipeSchema } from "@transcend/protocol";
@@ -28,7 +29,7 @@ const recipe = recipeSchema.parse({
   evaluation: { ...small.evaluation, itemsPerSplit: 4 },
 });
 
-const samples: { step: number; rssMiB: number; tensors: number }[] = [];
+const samples: { step: number; rssMiB: number; peakRssMiB: number; tensors: number }[] = [];
 await runTrainingJob({
   variant,
   recipe,
@@ -38,15 +39,20 @@ await runTrainingJob({
     if (event.type !== "grpo-step") return;
     const step = event.report.step;
     if (step % 100 !== 0 && step !== steps - 1) return;
-    const sample = { step, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20), tensors: tf.memory().numTensors };
+    const sample = {
+      step,
+      rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), // maxRSS is in KiB
+      tensors: tf.memory().numTensors,
+    };
     samples.push(sample);
-    console.error(`step ${step}: rss ${sample.rssMiB} MiB, ${sample.tensors} tensors`);
+    console.error(`step ${step}: rss ${sample.rssMiB} MiB, peak ${sample.peakRssMiB} MiB, ${sample.tensors} tensors`);
   },
 });
 const first = samples[0];
 const last = samples.at(-1);
 if (first && last) {
   console.log(
-    JSON.stringify({ steps, firstStep: first.step, lastStep: last.step, rssGrowthMiB: last.rssMiB - first.rssMiB, tensorGrowth: last.tensors - first.tensors, samples }),
+    JSON.stringify({ steps, firstStep: first.step, lastStep: last.step, rssGrowthMiB: last.rssMiB - first.rssMiB, peakGrowthMiB: last.peakRssMiB - first.peakRssMiB, tensorGrowth: last.tensors - first.tensors, samples }),
   );
 }
