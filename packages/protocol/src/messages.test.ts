@@ -53,6 +53,14 @@ describe("runner ⇄ server frames", () => {
     expect(assign.ok).toBe(true);
   });
 
+  it("acknowledges a result with result-recorded, which names only an ended outcome", () => {
+    const recorded = decodeServerMessage(encodeServerMessage({ type: "result-recorded", runId, attempt: 1, outcome: "succeeded" }));
+    expect(recorded).toEqual({ ok: true, message: { type: "result-recorded", runId, attempt: 1, outcome: "succeeded" } });
+    // "running" is not an end: a server cannot acknowledge a result it has not recorded.
+    expect(decodeServerMessage(JSON.stringify({ type: "result-recorded", runId, attempt: 1, outcome: "running" }))).toMatchObject({ ok: false });
+    expect(decodeServerMessage(JSON.stringify({ type: "result-recorded", runId, outcome: "failed" }))).toMatchObject({ ok: false });
+  });
+
   it("names the field that is wrong", () => {
     const decoded = decodeRunnerMessage(JSON.stringify({ type: "progress", runId, attempt: 0, seq: 1, phase: "grpo", step: 1, metrics: {} }));
     expect(decoded).toEqual({ ok: false, error: expect.stringContaining("at attempt") });

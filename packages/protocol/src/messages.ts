@@ -8,8 +8,11 @@
 // PROTOCOL_VERSION.
 import { z } from "zod";
 
-/** Bumped on any incompatible change to the messages below; checked in the hello handshake. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Bumped on any incompatible change to the messages below; checked in the hello handshake.
+ * 2: the server answers `finished`/`failed` with `result-recorded`, and runners wait for it.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /**
  * Largest frame either side accepts, in bytes. Frames are small JSON control messages;
@@ -191,7 +194,11 @@ export const completionsMessageSchema = attemptRefSchema.extend({
     .max(2000),
 });
 
-/** The attempt finished every phase. Self-reported numbers are shown as such, never ranked. */
+/**
+ * The attempt finished every phase. Self-reported numbers are shown as such, never ranked.
+ * Like `failed`, the runner keeps it (re-sending it after a reconnect) until the server
+ * answers `result-recorded`, or refuses it with a `stale_attempt`/`not_your_run` error.
+ */
 export const finishedMessageSchema = attemptRefSchema.extend({
   type: z.literal("finished"),
   engineVersion: z.string().min(1).max(64),
@@ -279,6 +286,24 @@ export const ackMessageSchema = attemptRefSchema.extend({
   logOffset: z.number().int().min(0).optional(),
 });
 
+/**
+ * The server has durably recorded the attempt's end (its terminal transition committed):
+ * the runner may forget the attempt. Sent for every `finished`/`failed` of a current
+ * attempt, and again for a re-sent one it had already recorded, so a runner whose
+ * connection dropped before this arrived learns it on the next connection. `outcome` is
+ * what the server recorded: a `finished` whose completions were not all graded is
+ * recorded as `failed`.
+ *
+ * A message of its own rather than a field on `ack`: acks are watermarks (progress up
+ * to `seq`, logs up to an offset) sent for every progress frame and at each welcome, so
+ * an ack that crossed the result on the wire would be indistinguishable from the answer
+ * to it. This one names one fact that can only mean "your result is stored".
+ */
+export const resultRecordedMessageSchema = attemptRefSchema.extend({
+  type: z.literal("result-recorded"),
+  outcome: z.enum(["succeeded", "failed"]),
+});
+
 /** Stop this attempt (cancelled by a user, or the lease was lost); the runner kills the job. */
 export const cancelMessageSchema = attemptRefSchema.extend({
   type: z.literal("cancel"),
@@ -319,6 +344,7 @@ export const serverToRunnerSchema = z.discriminatedUnion("type", [
   evaluationSetMessageSchema,
   gradedMessageSchema,
   ackMessageSchema,
+  resultRecordedMessageSchema,
   cancelMessageSchema,
   drainMessageSchema,
   errorMessageSchema,
