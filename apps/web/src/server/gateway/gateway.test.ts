@@ -128,6 +128,8 @@ describeEachDatabase("runner gateway", (getDb, { getDatabase }) => {
     expect(await dead.sim.next("error", (e) => e.runId === runId)).toMatchObject({ reason: "stale_attempt" });
     dead.sim.send({ type: "finished", runId, attempt: 1, engineVersion: "late", checkpoints: {}, selfReported: { accuracy: 1 } });
     expect(await dead.sim.next("error", (e) => e.runId === runId)).toMatchObject({ reason: "stale_attempt" });
+    // Refused, never acknowledged: the runner drops a stale result instead of holding it.
+    expect(dead.sim.frames.filter((f) => f.type === "result-recorded")).toEqual([]);
     const after = await getDb().select().from(runStateTransitions).where(eq(runStateTransitions.runId, runId));
     expect(after).toEqual(before);
     const [run] = await getDb().select().from(runs).where(eq(runs.id, runId));
@@ -135,6 +137,109 @@ describeEachDatabase("runner gateway", (getDb, { getDatabase }) => {
     const attempts = await getDb().select().from(runAttempts).where(eq(runAttempts.runId, runId)).orderBy(asc(runAttempts.attempt));
     expect(attempts.map((a) => a.outcome)).toEqual(["lease_expired", "succeeded"]);
     expect(await history(runId)).toEqual(["queued", "assigned", "pretraining", "queued", "assigned", "pretraining", "evaluating_base", "grpo", "evaluating_final", "graded"]);
+  }, 60_000);
+
+  /** Everything an honest runner sends for an attempt except its result. */
+  async function playAllButResult(sim: SimRunner, assign: AssignFrame, splits: string[]): Promise<void> {
+    const ref = { runId: assign.runId, attempt: assign.attempt };
+    sim.send({ type: "accepted", ...ref });
+    const phases = ["pretraining", "evaluating_base", "grpo", "evaluating_final"] as const;
+    for (const [index, phase] of phases.entries()) {
+      sim.send({ type: "progress", ...ref, seq: index + 1, phase, step: 0, metrics: {} });
+      if (phase === "evaluating_base" || phase === "evaluating_final") {
+        for (const split of splits) await sim.evaluate(ref, phase === "evaluating_base" ? "base" : "grpo", split, () => ["a"]);
+      }
+    }
+    await sim.next("ack", (ack) => ack.runId === ref.runId && ack.seq === phases.length);
+  }
+
+  const finishedFrame = (ref: { runId: string; attempt: number }, engineVersion = "sim") =>
+    ({ type: "finished", ...ref, engineVersion, checkpoints: {}, selfReported: {} }) as const;
+
+  it("answers a result with result-recorded once it is committed; a re-sent finished or failed is answered again and changes nothing", async () => {
+    const { variantId, recipeId, evalSplits } = await createGradableVariantAndRecipe(getDb(), owner);
+    const runIds = await queueRuns(getDb(), { submitterId: owner, variantId, recipeId, count: 2 });
+    const { sim } = await runner(owner, "acked");
+    sim.send({ type: "ready", slots: 1 });
+    const graded = await sim.next("assign", (a) => runIds.includes(a.runId));
+    await sim.execute(graded, { splits: evalSplits });
+    const ref = { runId: graded.runId, attempt: 1 };
+    expect(await sim.next("result-recorded", (r) => r.runId === ref.runId)).toEqual({ type: "result-recorded", ...ref, outcome: "succeeded" });
+    // Durable before the answer: no polling, the run is graded the moment the runner hears it.
+    expect((await getDb().select().from(runs).where(eq(runs.id, ref.runId)))[0]?.state).toBe("graded");
+    const transitionsBefore = await history(ref.runId);
+    sim.send(finishedFrame(ref, "again"));
+    expect(await sim.next("result-recorded", (r) => r.runId === ref.runId)).toEqual({ type: "result-recorded", ...ref, outcome: "succeeded" });
+    expect(await history(ref.runId)).toEqual(transitionsBefore);
+    expect(await getDb().select().from(runAttempts).where(eq(runAttempts.runId, ref.runId))).toEqual([
+      expect.objectContaining({ attempt: 1, outcome: "succeeded", engineVersion: "sim" }),
+    ]);
+
+    // A failure is recorded (re-queued with backoff) and answered; its re-send likewise, once.
+    sim.send({ type: "ready", slots: 1 });
+    const failing = await sim.next("assign", (a) => runIds.includes(a.runId) && a.runId !== ref.runId);
+    const failingRef = { runId: failing.runId, attempt: 1 };
+    sim.send({ type: "accepted", ...failingRef });
+    sim.send({ type: "failed", ...failingRef, retryable: true, error: "the disk is full" });
+    expect(await sim.next("result-recorded", (r) => r.runId === failingRef.runId)).toMatchObject({ outcome: "failed" });
+    const failedBefore = await history(failingRef.runId);
+    expect(failedBefore.at(-1)).toBe("queued");
+    sim.send({ type: "failed", ...failingRef, retryable: true, error: "the disk is full" });
+    expect(await sim.next("result-recorded", (r) => r.runId === failingRef.runId)).toMatchObject({ outcome: "failed" });
+    expect(await history(failingRef.runId)).toEqual(failedBefore);
+    expect(sim.frames.filter((f) => f.type === "error")).toEqual([]);
+  }, 60_000);
+
+  it("a finished whose socket drops before the answer is re-sent after the reconnect and graded once", async () => {
+    const { variantId, recipeId, evalSplits } = await createGradableVariantAndRecipe(getDb(), owner);
+    const runIds = await queueRuns(getDb(), { submitterId: owner, variantId, recipeId, count: 2 });
+    const { sim, credential } = await runner(owner, "dropping");
+    const gradedOnce = async (runId: string) => {
+      expect((await history(runId)).filter((state) => state === "graded")).toEqual(["graded"]);
+      const attempts = await getDb().select().from(runAttempts).where(eq(runAttempts.runId, runId));
+      expect(attempts.map((a) => a.outcome)).toEqual(["succeeded"]);
+    };
+
+    // The connection dies before the finished reaches the server: the lease is kept, the
+    // re-sent finished is recorded and answered on the new connection.
+    sim.send({ type: "ready", slots: 1 });
+    const lost = await sim.next("assign", (a) => runIds.includes(a.runId));
+    await playAllButResult(sim, lost, evalSplits);
+    sim.terminate();
+    await sim.closed;
+    const lostRef = { runId: lost.runId, attempt: 1 };
+    const back = await SimRunner.start(server.url, credential, { activeAttempts: [lostRef] });
+    open.push(back);
+    expect(await back.next("ack", (a) => a.runId === lostRef.runId)).toMatchObject({ seq: 4 });
+    back.send(finishedFrame(lostRef));
+    expect(await back.next("result-recorded", (r) => r.runId === lostRef.runId)).toMatchObject({ outcome: "succeeded" });
+    await gradedOnce(lostRef.runId);
+
+    // The connection dies right after the finished went out: whether the server recorded it
+    // before the close or not, the runner hears result-recorded on the next connection (for
+    // the hello's listing or for its re-send) and the run is graded once.
+    back.send({ type: "ready", slots: 1 });
+    const raced = await back.next("assign", (a) => runIds.includes(a.runId) && a.runId !== lostRef.runId);
+    const racedRef = { runId: raced.runId, attempt: 1 };
+    await playAllButResult(back, raced, evalSplits);
+    back.send(finishedFrame(racedRef));
+    back.terminate();
+    await back.closed;
+    const again = await SimRunner.start(server.url, credential, { activeAttempts: [racedRef] });
+    open.push(again);
+    again.send(finishedFrame(racedRef));
+    expect(await again.next("result-recorded", (r) => r.runId === racedRef.runId)).toMatchObject({ outcome: "succeeded" });
+    await expect.poll(async () => (await getDb().select().from(runs).where(eq(runs.id, racedRef.runId)))[0]?.state, { timeout: 5_000 }).toBe("graded");
+    await gradedOnce(racedRef.runId);
+    // Nothing told the runner to stop: its result was recorded, not lost.
+    expect(again.frames.filter((f) => f.type === "cancel" || f.type === "error")).toEqual([]);
+
+    // Its result recorded, the attempt listed in a later hello is answered, not refused.
+    const later = await SimRunner.start(server.url, credential, { activeAttempts: [lostRef] });
+    open.push(later);
+    expect(await later.next("result-recorded", (r) => r.runId === lostRef.runId)).toMatchObject({ outcome: "succeeded" });
+    expect(later.frames.filter((f) => f.type === "cancel" || f.type === "error")).toEqual([]);
+    await gradedOnce(lostRef.runId);
   }, 60_000);
 
   it("fails a run after its last attempt with the reason", async () => {
@@ -188,6 +293,9 @@ describeEachDatabase("runner gateway", (getDb, { getDatabase }) => {
     expect(await intruder.next("error")).toMatchObject({ reason: "not_your_run", runId, attempt: 1 });
     intruder.send({ type: "finished", runId, attempt: 1, engineVersion: "x", checkpoints: {}, selfReported: {} });
     expect(await intruder.next("error")).toMatchObject({ reason: "not_your_run" });
+    intruder.send({ type: "failed", runId, attempt: 1, retryable: true, error: "not mine" });
+    expect(await intruder.next("error")).toMatchObject({ reason: "not_your_run", runId });
+    expect(intruder.frames.filter((f) => f.type === "result-recorded")).toEqual([]);
     intruder.send({ type: "evaluation-request", runId, attempt: 1, model: "base", split: "id" });
     expect(await intruder.next("error")).toMatchObject({ reason: "not_your_run" });
     expect(await history(runId)).toEqual(["queued", "assigned"]);

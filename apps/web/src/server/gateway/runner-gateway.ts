@@ -6,7 +6,9 @@
 // run-scoped message is checked against the run's lease (this runner, current attempt)
 // and refused with `stale_attempt` / `not_your_run` otherwise, changing nothing. Messages
 // of one connection are handled one after another, in order, so progress `seq`s and log
-// offsets are stored in the order they were sent.
+// offsets are stored in the order they were sent. A `finished`/`failed` is answered with
+// `result-recorded` once its transition is committed, and again when re-sent: the runner
+// keeps its result until then, so none is lost with a connection.
 //
 // Close codes (see CLOSE_CODES in @transcend/protocol):
 //   401 at the upgrade: no or unknown or revoked credential — no socket is opened
@@ -50,6 +52,7 @@ import {
   hasClaimableRuns,
   lastSeqOf,
   recordLog,
+  recordedOutcome,
   recordProgress,
   renewLeases,
   type QueueSettings,
@@ -480,35 +483,49 @@ export class RunnerGateway {
         if (splitGraded) this.send(connection.socket, { type: "graded", runId: message.runId, attempt: message.attempt, model: message.model, split: message.split });
         return;
       }
-      case "finished": {
-        const ref = { runId: message.runId, attempt: message.attempt };
-        try {
-          await checkAttempt(db, ref, runner.runnerId);
-        } catch (error) {
-          // A `finished` re-sent after the attempt was graded (the runner missed nothing but
-          // our silence) is a no-op; finishAttempt says so, or refuses as stale.
-          if (isFleetError(error) && error.code === "stale_attempt") {
-            await finishAttempt(db, { ref, runnerId: runner.runnerId, engineVersion: message.engineVersion });
-            connection.attempts.delete(attemptKey(ref));
-            return;
-          }
-          throw error;
-        }
-        const outcome = await this.grader.finalize(db, ref);
-        if (outcome.ok) {
-          await finishAttempt(db, { ref, runnerId: runner.runnerId, engineVersion: message.engineVersion });
-        } else {
-          await failAttempt(db, { ref, runnerId: runner.runnerId, error: outcome.reason, retryable: false, settings: this.settings });
-        }
-        connection.attempts.delete(attemptKey(ref));
-        return;
-      }
+      case "finished":
       case "failed": {
         const ref = { runId: message.runId, attempt: message.attempt };
-        await failAttempt(db, { ref, runnerId: runner.runnerId, error: message.error, retryable: message.retryable, settings: this.settings });
+        const outcome = await this.recordResult(db, runner.runnerId, message);
         connection.attempts.delete(attemptKey(ref));
+        // Only now, with the transition committed: the runner holds its result until this arrives.
+        this.send(connection.socket, { type: "result-recorded", ...ref, outcome });
         return;
       }
+    }
+  }
+
+  /**
+   * Records an attempt's end and says how it was recorded. A result this runner already
+   * had recorded (re-sent after a connection dropped before our answer, or a copy that
+   * raced the first on another connection) changes nothing and is answered the same; any
+   * other stale or foreign result is refused by the thrown FleetError.
+   */
+  private async recordResult(
+    db: Db,
+    runnerId: string,
+    message: Extract<RunnerToServerMessage, { type: "finished" | "failed" }>,
+  ): Promise<"succeeded" | "failed"> {
+    const ref = { runId: message.runId, attempt: message.attempt };
+    try {
+      if (message.type === "failed") {
+        await failAttempt(db, { ref, runnerId, error: message.error, retryable: message.retryable, settings: this.settings });
+        return "failed";
+      }
+      await checkAttempt(db, ref, runnerId);
+      const graded = await this.grader.finalize(db, ref);
+      if (graded.ok) {
+        await finishAttempt(db, { ref, runnerId, engineVersion: message.engineVersion });
+        return "succeeded";
+      }
+      await failAttempt(db, { ref, runnerId, error: graded.reason, retryable: false, settings: this.settings });
+      return "failed";
+    } catch (error) {
+      if (isFleetError(error) && error.code === "stale_attempt") {
+        const recorded = await recordedOutcome(db, ref, runnerId);
+        if (recorded) return recorded;
+      }
+      throw error;
     }
   }
 
@@ -553,6 +570,13 @@ export class RunnerGateway {
   private async refuseLostAttempt(db: Db, connection: Connection, ref: AttemptRef): Promise<void> {
     connection.attempts.delete(attemptKey(ref));
     const runnerId = connection.state.phase === "ready" ? connection.state.runner.runnerId : connection.account.id;
+    // Its result is ours already (our answer was lost, or crossed this hello or heartbeat):
+    // nothing to stop, and the runner may forget the attempt.
+    const recorded = await recordedOutcome(db, ref, runnerId);
+    if (recorded) {
+      this.send(connection.socket, { type: "result-recorded", ...ref, outcome: recorded });
+      return;
+    }
     const refusal = await checkAttempt(db, ref, runnerId).then(
       () => undefined,
       (error: unknown) => refusalOf(error),

@@ -467,6 +467,19 @@ export async function failAttempt(
   });
 }
 
+/**
+ * How this runner's attempt ended, if the server recorded its result (`finished` or
+ * `failed`); undefined while it runs, or when it ended otherwise (lease expired,
+ * cancelled) or was never this runner's. Lets the gateway acknowledge a re-sent result.
+ */
+export async function recordedOutcome(db: Db, ref: AttemptRef, runnerId: string): Promise<"succeeded" | "failed" | undefined> {
+  const [row] = await db
+    .select({ outcome: runAttempts.outcome })
+    .from(runAttempts)
+    .where(and(eq(runAttempts.runId, ref.runId), eq(runAttempts.attempt, ref.attempt), eq(runAttempts.runnerId, runnerId)));
+  return row?.outcome === "succeeded" || row?.outcome === "failed" ? row.outcome : undefined;
+}
+
 async function endAttempt(tx: Tx, run: RunRow, settings: QueueSettings, retryable: boolean, reason: string): Promise<{ state: RunState }> {
   if (retryable && run.attempt < settings.maxAttempts) {
     const delay = backoffMs(run.attempt, settings);
