@@ -92,12 +92,7 @@ export class AttemptJob {
     return this.current;
   }
 
-  /** Its result went out on the current connection (heartbeats stop renewing its lease then). */
-  get resultSent(): boolean {
-    return this.current === "ended" && this.outbox.resultSent;
-  }
-
-  /** Its result reached the server, or there is none to report. */
+  /** The server recorded its result, or there is none to report. */
   get resultDelivered(): boolean {
     return this.current === "ended" && this.outbox.resultDelivered;
   }
@@ -120,6 +115,9 @@ export class AttemptJob {
       case "graded":
         this.outbox.graded(message.model, message.split);
         return;
+      case "result-recorded":
+        if (this.outbox.recorded()) this.options.log(`${this.label}: the server recorded its result (${message.outcome})`);
+        return;
       case "evaluation-set":
         this.onEvaluationSet(message);
         return;
@@ -140,14 +138,12 @@ export class AttemptJob {
       this.options.send({ type: "evaluation-request", ...this.ref, model: pending.model, split: pending.split });
   }
 
-  connectionLost(): void {
-    this.outbox.connectionLost();
-  }
-
   /** The server cancelled the attempt or its lease is gone: kill the job, report nothing more. */
   cancel(reason: string): Promise<JobExit> {
     if (this.current === "ended") {
-      // Nothing runs any more: the server has given up on this attempt's result.
+      // Nothing runs any more: the server has given up on this attempt's result (it refused
+      // it as stale or foreign), so there is nothing to retry.
+      if (this.outbox.resultPending) this.options.log(`${this.label}: dropping its result (${reason})`);
       this.outbox.discard();
       this.options.onSettled();
       return this.supervisor.exited;

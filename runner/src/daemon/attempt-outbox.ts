@@ -2,20 +2,14 @@
 //
 // Progress frames carry `seq` (1, 2, … per attempt) and log chunks a byte offset; both
 // stay here until the server acks them. Completions stay until the server says it graded
-// their split. The final `finished`/`failed` stays until an ack arrives after it, or the
-// connection it went out on has stayed up for TERMINAL_SETTLE_MS (TCP delivered it; the
-// server records results idempotently, so a repeat is harmless). After a reconnect,
-// resend() repeats everything in the order it was produced, the result last.
+// their split. The final `finished`/`failed` stays until the server answers
+// `result-recorded` (its end is committed) or refuses it as stale or foreign (nothing to
+// retry): however long that takes, and across any number of reconnects. After a
+// reconnect, resend() repeats everything in the order it was produced, the result last,
+// so when the server records the result it has handled everything before it.
 import type { AttemptRef, EvaluatedModelName, RunnerPhase, RunnerToServer } from "@transcend/protocol";
 import type { CompletionsFrame } from "./completions";
 
-/** A connection that stayed up this long after the result went out delivered it. */
-export const TERMINAL_SETTLE_MS = 5_000;
-/**
- * Once the result is delivered, a server that never acks or grades must not make the
- * runner hold an attempt (and list it as active) forever.
- */
-export const SETTLE_MAX_MS = 60_000;
 /** Log chunks are batched: one frame per quarter second at most, or per 8 KiB. */
 export const LOG_FLUSH_MS = 250;
 export const LOG_CHUNK_BYTES = 8 * 1024;
@@ -39,10 +33,6 @@ export class AttemptOutbox {
   private logTimer: NodeJS.Timeout | undefined;
   private readonly completions = new Map<string, CompletionsFrame[]>();
   private terminal: TerminalFrame | undefined;
-  private terminalSentAt: number | undefined;
-  private terminalDelivered = false;
-  private deliveredAt: number | undefined;
-  private settleTimer: NodeJS.Timeout | undefined;
   private discarded = false;
 
   constructor(
@@ -57,20 +47,14 @@ export class AttemptOutbox {
     return this.nextSeq - 1;
   }
 
-  /** The result went out on the current connection (or was delivered, or the attempt dropped). */
-  get resultSent(): boolean {
-    return this.terminalSentAt !== undefined || this.resultDelivered;
-  }
-
-  /** The result reached the server (or the attempt was dropped): a draining runner may close now. */
+  /** The server recorded the result, or the attempt was dropped: nothing is left to deliver. */
   get resultDelivered(): boolean {
-    return this.terminalDelivered || this.discarded;
+    return this.discarded;
   }
 
-  get settled(): boolean {
-    if (!this.terminalDelivered) return false;
-    const nothingOwed = this.progress.length === 0 && this.logs.length === 0 && this.pendingLog === "" && this.completions.size === 0;
-    return nothingOwed || (this.deliveredAt !== undefined && performance.now() - this.deliveredAt >= SETTLE_MAX_MS - 10);
+  /** A result is waiting for the server's `result-recorded`. */
+  get resultPending(): boolean {
+    return this.terminal !== undefined;
   }
 
   addProgress(phase: RunnerPhase, step: number, metrics: Record<string, number>): void {
@@ -111,12 +95,12 @@ export class AttemptOutbox {
     for (const frame of frames) this.send(frame);
   }
 
-  /** The attempt's result: sent after everything else, kept until delivered. */
+  /** The attempt's result: sent after everything else, kept until the server records it. */
   finish(frame: TerminalFrame): void {
     if (this.discarded) return;
     this.flushLog();
     this.terminal = frame;
-    this.sendTerminal();
+    this.send(frame);
   }
 
   ack(seq: number, logOffset: number | undefined): void {
@@ -125,13 +109,23 @@ export class AttemptOutbox {
       this.logs = this.logs.filter((chunk) => chunk.end > logOffset);
       this.logBytes = this.logs.reduce((sum, chunk) => sum + (chunk.end - chunk.offset), 0);
     }
-    if (this.terminalSentAt !== undefined) this.markDelivered();
-    this.checkSettled();
+  }
+
+  /**
+   * The server committed the attempt's end. Everything sent before the result was handled
+   * before it (one connection's frames are handled in order, and a re-send repeats them
+   * ahead of the result), so nothing else is owed: forget the attempt. Returns whether a
+   * result was waiting (a repeat answer, or one for an attempt without a result, is ignored).
+   */
+  recorded(): boolean {
+    if (!this.terminal) return false;
+    this.discard();
+    this.onSettled();
+    return true;
   }
 
   graded(model: EvaluatedModelName, split: string): void {
     this.completions.delete(`${model}:${split}`);
-    this.checkSettled();
   }
 
   /** After a reconnect: everything not yet acknowledged, in the order it was produced. */
@@ -139,53 +133,18 @@ export class AttemptOutbox {
     for (const frame of this.progress) this.send(frame);
     for (const chunk of this.logs) this.send(logFrame(chunk));
     for (const frames of this.completions.values()) for (const frame of frames) this.send(frame);
-    if (this.terminal) this.sendTerminal();
-  }
-
-  /** The socket closed: a result sent on it but not yet settled must go again. */
-  connectionLost(): void {
-    clearTimeout(this.settleTimer);
-    this.settleTimer = undefined;
-    if (!this.terminalDelivered) this.terminalSentAt = undefined;
+    if (this.terminal) this.send(this.terminal);
   }
 
   /** Forgets everything (the attempt was cancelled, or its lease is gone): nothing more is sent for it. */
   discard(): void {
     this.discarded = true;
     clearTimeout(this.logTimer);
-    clearTimeout(this.settleTimer);
     this.progress = [];
     this.logs = [];
     this.pendingLog = "";
     this.completions.clear();
     this.terminal = undefined;
-  }
-
-  private sendTerminal(): void {
-    if (!this.terminal || this.terminalDelivered) return;
-    if (!this.send(this.terminal)) return;
-    this.terminalSentAt = performance.now();
-    clearTimeout(this.settleTimer);
-    // Bookkeeping timers never keep a stopped runner's process alive.
-    this.settleTimer = setTimeout(() => this.markDelivered(), TERMINAL_SETTLE_MS).unref();
-  }
-
-  private markDelivered(): void {
-    if (this.terminalDelivered) return;
-    this.terminalDelivered = true;
-    this.deliveredAt = performance.now();
-    clearTimeout(this.settleTimer);
-    // Re-check once the server has had its chance to ack and grade.
-    this.settleTimer = setTimeout(() => this.checkSettled(), SETTLE_MAX_MS).unref();
-    this.checkSettled();
-  }
-
-  private checkSettled(): void {
-    if (!this.settled) return;
-    clearTimeout(this.settleTimer);
-    this.settleTimer = undefined;
-    this.discard();
-    this.onSettled();
   }
 }
 

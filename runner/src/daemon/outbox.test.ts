@@ -77,31 +77,63 @@ describe("AttemptOutbox", () => {
     expect(sent).toEqual([{ type: "log", ...ref, offset: 2 * LOG_CHUNK_BYTES, text: "tail\n" }]);
   });
 
-  it("keeps completions until their split is graded, and settles once the result is acked and nothing is owed", () => {
+  it("keeps completions until their split is graded; a progress ack is never taken for the result's answer", () => {
     const { box, sent, settled } = outbox();
     box.addCompletions("grpo", "id", packCompletions(ref, "grpo", "id", [{ id: "a", greedy: ["1"], samples: [["2"]] }]));
     box.finish({ type: "finished", ...ref, engineVersion: "1", checkpoints: {}, selfReported: {} });
     box.ack(0, undefined);
-    expect(settled()).toBe(0);
-    sent.length = 0;
-    box.resend();
-    expect(sent.map((m) => m.type)).toEqual(["completions"]); // delivered result is not repeated
     box.graded("grpo", "id");
-    expect(settled()).toBe(1);
-  });
-
-  it("counts a result as delivered when its connection stayed up, and sends it again when the connection dropped first", () => {
-    vi.useFakeTimers();
-    const { box, sent } = outbox();
-    box.finish({ type: "failed", ...ref, retryable: false, error: "bad" });
-    box.connectionLost();
-    vi.advanceTimersByTime(10_000);
+    expect(settled()).toBe(0);
     expect(box.resultDelivered).toBe(false);
     sent.length = 0;
     box.resend();
-    expect(sent.map((m) => m.type)).toEqual(["failed"]);
-    vi.advanceTimersByTime(10_000);
+    expect(sent.map((m) => m.type)).toEqual(["finished"]);
+  });
+
+  it("forgets the attempt the moment the server records the result, with no wait", () => {
+    vi.useFakeTimers();
+    const { box, sent, settled } = outbox();
+    box.addProgress("grpo", 1, { reward: 1 });
+    box.finish({ type: "finished", ...ref, engineVersion: "1", checkpoints: {}, selfReported: {} });
+    expect(box.recorded()).toBe(true);
+    // No timer was advanced: settling waits on the server's answer, not on a clock.
+    expect(settled()).toBe(1);
     expect(box.resultDelivered).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+    sent.length = 0;
+    box.resend();
+    expect(sent).toEqual([]);
+    // A repeated answer changes nothing.
+    expect(box.recorded()).toBe(false);
+    expect(settled()).toBe(1);
+  });
+
+  it("keeps a result through any wait and any number of lost connections, and re-sends it after each", () => {
+    vi.useFakeTimers();
+    const { box, sent, setConnected, settled } = outbox();
+    box.finish({ type: "failed", ...ref, retryable: false, error: "bad" });
+    for (let reconnect = 0; reconnect < 3; reconnect++) {
+      setConnected(false);
+      vi.advanceTimersByTime(120_000);
+      expect(box.resultDelivered).toBe(false);
+      setConnected(true);
+      sent.length = 0;
+      box.resend();
+      expect(sent.map((m) => m.type)).toEqual(["failed"]);
+    }
+    expect(settled()).toBe(0);
+    box.recorded();
+    expect(settled()).toBe(1);
+  });
+
+  it("an answer for an attempt with no result yet (still running) changes nothing", () => {
+    const { box, sent, settled } = outbox();
+    box.addProgress("pretraining", 1, { loss: 1 });
+    expect(box.recorded()).toBe(false);
+    expect(settled()).toBe(0);
+    sent.length = 0;
+    box.resend();
+    expect(sent.map((m) => m.type)).toEqual(["progress"]);
   });
 
   it("splitUtf8 never exceeds the byte budget", () => {

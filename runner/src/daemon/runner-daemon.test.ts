@@ -80,6 +80,11 @@ describe("the runner daemon", () => {
     expect(pid).toBeGreaterThan(0);
     expect(pid).not.toBe(process.pid);
     await expect.poll(() => g.ofType("finished").length, { timeout: 120_000, interval: 200 }).toBe(1);
+    // The stand-in answered result-recorded at once, and the attempt is forgotten at once:
+    // no settle wait (runners of protocol 1 held every result 5 s before letting go).
+    await expect.poll(() => daemon.jobs.length, { timeout: 3_000, interval: 20 }).toBe(0);
+    expect(g.results.get(`${RUN}#1`)?.type).toBe("finished");
+    expect(lines).toContain(`run ${RUN} attempt 1: the server recorded its result (succeeded)`);
 
     // Progress: every seq from 1 exactly once, all four phases, GRPO metrics by name.
     const progress = g.ofType("progress");
@@ -225,7 +230,7 @@ describe("the runner daemon", () => {
     const beforeDrop = g.ofType("progress").length;
     acking = true; // the second connection acks
     g.dropConnection();
-    await eventually(() => g.connections).toBe(2);
+    await eventually(() => g.ofType("hello").length).toBe(2);
     expect(processExists(pid)).toBe(true);
     const hellos = g.ofType("hello");
     expect(hellos[1]?.activeAttempts).toEqual([ref]);
@@ -240,6 +245,45 @@ describe("the runner daemon", () => {
     expect(store.size).toBe(highest);
     // The job ran on: the daemon stayed busy through the outage.
     await eventually(() => states).toEqual(["idle", "busy", "idle"]);
+  }, 180_000);
+
+  it("a result whose connection drops before the answer is kept, re-sent on the next connection, and forgotten once recorded", async () => {
+    // The first connection dies the moment the finished reaches it: the answer is lost.
+    const g = await gateway({ results: (_message, connection) => (connection === 1 ? "drop" : "record") });
+    const { daemon, lines } = startDaemon(g);
+    await eventually(() => g.ofType("ready").length).toBe(1);
+    g.assign(ref);
+    await expect.poll(() => g.ofType("finished").length, { timeout: 120_000, interval: 200 }).toBe(2);
+    const finished = g.frames.filter((f) => f.message.type === "finished");
+    expect(finished.map((f) => f.connection)).toEqual([1, 2]);
+    expect(finished[1]?.raw).toBe(finished[0]?.raw);
+    // The hello still listed the attempt (its lease is needed until the result is recorded),
+    // and the result went after everything re-sent on the new connection.
+    expect(g.ofType("hello")[1]?.activeAttempts).toEqual([ref]);
+    const second = g.frames.filter((f) => f.connection === 2 && "runId" in f.message);
+    expect(second.at(-1)?.message.type).toBe("finished");
+    await eventually(() => daemon.jobs.length).toBe(0);
+    expect([...g.results.keys()]).toEqual([`${RUN}#1`]);
+    expect(lines).toContain(`run ${RUN} attempt 1: the server recorded its result (succeeded)`);
+    await eventually(() => daemon.state).toBe("idle");
+  }, 180_000);
+
+  it("a result refused as a stale attempt is dropped: nothing to retry, not re-sent after a reconnect", async () => {
+    const g = await gateway({ results: () => "refuse" });
+    const { daemon, lines } = startDaemon(g);
+    await eventually(() => g.ofType("ready").length).toBe(1);
+    g.assign(ref);
+    await expect.poll(() => g.ofType("finished").length, { timeout: 120_000, interval: 200 }).toBe(1);
+    await eventually(() => daemon.jobs.length).toBe(0);
+    expect(lines.some((line) => line.startsWith(`run ${RUN} attempt 1: dropping its result (stale_attempt:`))).toBe(true);
+    await eventually(() => g.ofType("ready").length).toBe(2);
+
+    g.dropConnection();
+    await eventually(() => g.ofType("ready").length).toBe(3);
+    // The welcome's re-send would have come before this ready: nothing was owed.
+    expect(g.ofType("hello")[1]?.activeAttempts).toEqual([]);
+    expect(g.ofType("finished")).toHaveLength(1);
+    expect(g.results.size).toBe(0);
   }, 180_000);
 
   it("drain: finishes the current job, takes no new one, and closes with 1000", async () => {

@@ -3,7 +3,7 @@
 //   connecting ──welcome──▶ idle ──assign──▶ busy ──job ended──▶ idle
 //       ▲                    │                 │
 //       └── connection lost ─┘                 │ (the job keeps running while disconnected)
-//   any ──first SIGINT/SIGTERM or a `drain` frame──▶ draining ──job ended, result delivered──▶ stopped
+//   any ──first SIGINT/SIGTERM or a `drain` frame──▶ draining ──job ended, result recorded──▶ stopped
 //   any ──second signal──▶ (job killed, retryable `failed` sent) ──▶ stopped
 //
 // The state is derived from three facts — is a job running, is the server connected, was
@@ -141,17 +141,14 @@ export class RunnerDaemon {
   }
 
   /**
-   * The attempts whose leases this runner still needs: job running, or result not yet
-   * delivered. Once the server has the result the lease is the server's business; an
-   * attempt still waiting for acks or grading is not listed.
+   * The attempts whose leases this runner still needs, listed in the hello and every
+   * heartbeat: job running, or result not yet recorded by the server. Renewing until the
+   * `result-recorded` keeps a result that waits behind other frames (or a reconnect) from
+   * losing its lease to the sweeper; one the server has recorded meanwhile is answered
+   * with `result-recorded` again, not refused.
    */
   private activeAttempts(): AttemptRef[] {
     return this.listAttempts((job) => !job.resultDelivered);
-  }
-
-  /** Heartbeats renew the leases of jobs still running or whose result has not gone out yet. */
-  private heartbeatAttempts(): AttemptRef[] {
-    return this.listAttempts((job) => !job.resultSent);
   }
 
   private listAttempts(include: (job: AttemptJob) => boolean): AttemptRef[] {
@@ -190,12 +187,11 @@ export class RunnerDaemon {
   private onConnectionLost(): void {
     clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
-    for (const job of this.attempts.values()) job.connectionLost();
   }
 
   private onWelcome(heartbeatIntervalMs: number): void {
     clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = setInterval(() => this.send({ type: "heartbeat", attempts: this.heartbeatAttempts() }), heartbeatIntervalMs);
+    this.heartbeatTimer = setInterval(() => this.send({ type: "heartbeat", attempts: this.activeAttempts() }), heartbeatIntervalMs);
     // The server keeps the leases the hello listed; it gets what it has not acknowledged.
     for (const job of this.attempts.values()) job.resend();
     this.update();
@@ -212,6 +208,7 @@ export class RunnerDaemon {
       case "evaluation-set":
       case "graded":
       case "ack":
+      case "result-recorded":
         this.attempts.get(keyOf(message))?.handle(message);
         return;
       case "cancel": {
@@ -282,17 +279,9 @@ export class RunnerDaemon {
     const undelivered = [...this.attempts.values()].filter((job) => !job.resultDelivered);
     // Undelivered results wait for the connection (or a reconnect) up to the drain timeout.
     if (undelivered.length === 0) return this.close();
-    if (!this.drainTimer) {
-      this.drainTimer = setTimeout(() => this.close(), this.options.drainDeliveryTimeoutMs ?? DRAIN_DELIVERY_TIMEOUT_MS);
-      // Results settle on timers and acks; look again shortly rather than threading a callback through.
-      const poll = setInterval(() => {
-        if (this.closing) return clearInterval(poll);
-        if ([...this.attempts.values()].every((job) => job.resultDelivered)) {
-          clearInterval(poll);
-          this.close();
-        }
-      }, 100).unref();
-    }
+    // Each recorded or refused result settles its attempt, which calls update() and so
+    // this again: no polling, only a cap on the wait.
+    this.drainTimer ??= setTimeout(() => this.close(), this.options.drainDeliveryTimeoutMs ?? DRAIN_DELIVERY_TIMEOUT_MS);
   }
 
   private close(): void {

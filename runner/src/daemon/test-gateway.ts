@@ -2,7 +2,8 @@
 // HTTP + WebSocket server on loopback that checks the credential at the upgrade, decodes
 // every frame with the protocol package, stores progress by seq (as the real gateway
 // does: once per seq), answers evaluation requests in chunks, grades completions by
-// counting them, and accepts checkpoint uploads. The real gateway is tested against the
+// counting them, answers results with `result-recorded` (or drops or refuses them on
+// request), and accepts checkpoint uploads. The real gateway is tested against the
 // real runner in apps/web.
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -64,12 +65,19 @@ export interface TestGatewayOptions {
   heartbeatIntervalMs?: number;
   /** Ack progress and logs as they are stored (default true). */
   ack?: boolean | (() => boolean);
+  /**
+   * What to do with a `finished`/`failed` (default "record"): record it (the first copy)
+   * and answer `result-recorded`, as the real gateway does for every copy; "drop" the
+   * connection before answering (a lost answer); or "refuse" it as a stale attempt.
+   */
+  results?: (message: ResultFrame, connection: number) => "record" | "drop" | "refuse";
   /** Items per evaluation-set chunk: small, so the runner must reassemble. */
   chunkSize?: number;
   port?: number;
 }
 
 const key = (ref: AttemptRef) => `${ref.runId}#${ref.attempt}`;
+type ResultFrame = Extract<RunnerToServerMessage, { type: "finished" | "failed" }>;
 
 export async function startTestGateway(options: TestGatewayOptions = {}) {
   const frames: ReceivedFrame[] = [];
@@ -79,6 +87,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}) {
   const stored = new Map<string, Map<number, RunnerToServerMessage>>();
   const logs = new Map<string, Map<number, string>>();
   const completions = new Map<string, Set<string>>();
+  /** Results recorded once per attempt (re-sends are answered, not recorded again). */
+  const results = new Map<string, ResultFrame>();
   const evaluationTotals = new Map<string, { items: number; samples: number }>();
   const variant = resolveVariant(testVariant());
   const items = localEvaluationItems(variant, createRng(99));
@@ -182,9 +192,17 @@ export async function startTestGateway(options: TestGatewayOptions = {}) {
         }
         case "finished":
         case "failed": {
-          const perAttempt = stored.get(key(message));
-          // A stored result is acknowledged like progress: the runner may forget the attempt.
-          send(socket, { type: "ack", ...refOf(message), seq: perAttempt ? contiguous(perAttempt) : 0, logOffset: logEnd(logs.get(key(message))) });
+          const verdict = options.results?.(message, connection) ?? "record";
+          if (verdict === "drop") {
+            socket.terminate();
+            return;
+          }
+          if (verdict === "refuse") {
+            send(socket, { type: "error", reason: "stale_attempt", message: `Attempt ${message.attempt} of run ${message.runId} is no longer current.`, ...refOf(message) });
+            return;
+          }
+          if (!results.has(key(message))) results.set(key(message), message);
+          send(socket, { type: "result-recorded", ...refOf(message), outcome: message.type === "finished" ? "succeeded" : "failed" });
           return;
         }
         default:
@@ -204,6 +222,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}) {
     closes,
     stored,
     logs,
+    results,
     get connections() {
       return connections;
     },
