@@ -114,7 +114,10 @@ function inChildProcesses(options: ExecuteOptions): RunExecutor {
   return (run, recipe, onProgress, signal) =>
     new Promise<RunResults>((resolve, reject) => {
       // No inherited loader flags (vitest's, say): the entry registers its own.
-      const child = fork(RUN_PROCESS_ENTRY, [], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      // The runs already share the cores between them: no rollout worker thread on top,
+      // unless asked for (training/rollout-pool.ts).
+      const env = { ...process.env, TRANSCEND_ROLLOUT_THREADS: process.env.TRANSCEND_ROLLOUT_THREADS ?? "1" };
+      const child = fork(RUN_PROCESS_ENTRY, [], { execArgv: [], env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
       let settled = false;
       const settle = (outcome: () => void) => {
         if (settled) return;
