@@ -3,6 +3,8 @@
 // of our own: better-auth hashes passwords (scrypt) and signs the session cookie.
 // Sign-ins are limited twice: per client address before the request reaches Next (the
 // custom server, rate-limit.ts), and per email here, where the body has been parsed.
+// Over HTTP only the endpoints the pages use are served, and no answer carries a raw
+// session token (the signed cookie is the one credential the browser needs).
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -54,9 +56,93 @@ export function createAuth(db: Db, options: AuthOptions) {
     },
     // No anonymous usage reports leave a self-hosted server.
     telemetry: { enabled: false },
-    hooks: { before: limitSignInsBefore, after: limitSignInsAfter },
+    disabledPaths: [...DISABLED_AUTH_PATHS],
+    hooks: { before: beforeAuthEndpoint, after: afterAuthEndpoint },
   });
 }
+
+/** The endpoints `lib/auth-client.ts` calls: sign-up, sign-in, sign-out and `useSession`'s lookup. */
+export const AUTH_PATHS_IN_USE: readonly string[] = ["/sign-up/email", "/sign-in/email", "/sign-out", "/get-session"];
+
+/**
+ * better-auth 1.7.25's other endpoints with a fixed path; `disabledPaths` answers them 404
+ * before a body is read or a limiter counts. `/list-sessions` hands every session's raw
+ * token to whoever holds one session cookie, and `/revoke-session` takes such a token; the
+ * rest serve what no page offers (password change and reset, email verification and change,
+ * social sign-in and linked accounts, account deletion). Re-enable one with the page that
+ * needs it. Endpoints with a path parameter (`/callback/:id`, `/reset-password/:token`), and
+ * any a later release adds, cannot be listed here: `refuseUnusedEndpoints` answers those.
+ */
+export const DISABLED_AUTH_PATHS: readonly string[] = [
+  "/list-sessions",
+  "/revoke-session",
+  "/revoke-sessions",
+  "/revoke-other-sessions",
+  "/update-session",
+  "/sign-in/social",
+  "/link-social",
+  "/list-accounts",
+  "/unlink-account",
+  "/refresh-token",
+  "/get-access-token",
+  "/account-info",
+  "/change-password",
+  "/verify-password",
+  "/request-password-reset",
+  "/reset-password",
+  "/send-verification-email",
+  "/verify-email",
+  "/change-email",
+  "/update-user",
+  "/delete-user",
+  "/delete-user/callback",
+  "/ok",
+  "/error",
+];
+
+/**
+ * The allowlist behind `disabledPaths`, by the endpoint the router matched rather than the
+ * URL's spelling (the router has matched `//path` as `/path` before, which an exact-string
+ * list misses). Only requests over HTTP: the server's own `auth.api` calls are ours.
+ */
+function refuseUnusedEndpoints(ctx: AuthHookContext): void {
+  if (ctx.request === undefined) return;
+  if (ctx.path !== undefined && AUTH_PATHS_IN_USE.includes(ctx.path)) return;
+  throw new APIError("NOT_FOUND", { message: "Not Found" });
+}
+
+/**
+ * Sign-up, sign-in and the session lookup put the session's raw token in their JSON for
+ * clients that keep it themselves (the bearer and Expo plugins); the browser client reads
+ * only `user` and `session`'s other fields and authenticates with the signed cookie. Page
+ * scripts never see the token, so an injected one cannot carry it off either.
+ */
+function withoutSessionToken(path: string | undefined, returned: unknown): Record<string, unknown> | undefined {
+  if (typeof returned !== "object" || returned === null || returned instanceof Response || isAPIError(returned)) return undefined;
+  if (path === "/sign-in/email" || path === "/sign-up/email") {
+    if (!("token" in returned)) return undefined;
+    const { token: _token, ...rest } = returned as Record<string, unknown>;
+    return rest;
+  }
+  if (path === "/get-session" && "session" in returned && typeof returned.session === "object" && returned.session !== null) {
+    const { token: _token, ...session } = returned.session as Record<string, unknown>;
+    return { ...returned, session };
+  }
+  return undefined;
+}
+
+type AuthHookContext = Parameters<Parameters<typeof createAuthMiddleware>[0]>[0];
+
+const beforeAuthEndpoint = createAuthMiddleware(async (ctx) => {
+  refuseUnusedEndpoints(ctx);
+  await limitSignInsBefore(ctx);
+});
+
+const afterAuthEndpoint = createAuthMiddleware(async (ctx) => {
+  await limitSignInsAfter(ctx);
+  const stripped = withoutSessionToken(ctx.path, ctx.context.returned);
+  if (stripped !== undefined) return ctx.json(stripped);
+});
 
 const SIGN_IN_PATH = "/sign-in/email";
 
@@ -75,7 +161,7 @@ function signInKey(body: unknown): string | undefined {
  * limit says nothing about which accounts exist. Past it, the account's owner waits too:
  * checking the password first would spend the scrypt work the limit exists to save.
  */
-const limitSignInsBefore = createAuthMiddleware(async (ctx) => {
+async function limitSignInsBefore(ctx: AuthHookContext): Promise<void> {
   if (ctx.path !== SIGN_IN_PATH) return;
   const key = signInKey(ctx.body);
   if (key === undefined) return;
@@ -90,16 +176,16 @@ const limitSignInsBefore = createAuthMiddleware(async (ctx) => {
     },
     { "retry-after": String(decision.retryAfterSeconds) },
   );
-});
+}
 
 /** A wrong password keeps its point; a sign-in that worked clears the count. */
-const limitSignInsAfter = createAuthMiddleware(async (ctx) => {
+async function limitSignInsAfter(ctx: AuthHookContext): Promise<void> {
   if (ctx.path !== SIGN_IN_PATH) return;
   const key = signInKey(ctx.body);
   if (key === undefined) return;
   if (ctx.context.newSession) await forgetKey("signInAccount", key);
   else if (!(isAPIError(ctx.context.returned) && ctx.context.returned.statusCode === 401)) await refundToken("signInAccount", key);
-});
+}
 
 export type Auth = ReturnType<typeof createAuth>;
 

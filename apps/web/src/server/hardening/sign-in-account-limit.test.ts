@@ -5,12 +5,12 @@
 // Retry-After, the same for an email no account has, counts concurrent guesses exactly,
 // ignores requests that never reach the password check, and forgets an account's count
 // when its owner signs in.
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { describeEachDatabase } from "@transcend/db/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startTranscendServer, type TranscendServer } from "../app-server";
-import { createAuth, type Auth } from "../auth";
+import { createAuth } from "../auth";
 import { configureRateLimits } from "../rate-limit";
+import { authRoute } from "./auth-route";
 
 const PASSWORD = "correct horse battery staple";
 const ACCOUNT_LIMIT = 3;
@@ -20,20 +20,6 @@ interface Answer {
   status: number;
   retryAfter: string | null;
   body: unknown;
-}
-
-/** What Next's /api/auth/[...all] route does, without building Next: the request to better-auth's handler. */
-async function authRoute(auth: Auth, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(request.headers)) if (typeof value === "string") headers.set(name, value);
-  const url = new URL(request.url ?? "/", `http://${request.headers.host ?? "127.0.0.1"}`);
-  const answer = url.pathname.startsWith("/api/auth/")
-    ? await auth.handler(new Request(url, { method: request.method, headers, body: request.method === "GET" ? undefined : Buffer.concat(chunks) }))
-    : new Response("not found", { status: 404 });
-  response.writeHead(answer.status, Object.fromEntries(answer.headers.entries()));
-  response.end(Buffer.from(await answer.arrayBuffer()));
 }
 
 describeEachDatabase("per-account sign-in limit", (getDb, { getDatabase }) => {
