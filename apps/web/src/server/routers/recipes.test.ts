@@ -108,7 +108,7 @@ describeEachDatabase("recipes router", (getDb) => {
     await caller.recipes.create({ spec: spec("big-memory", { requirements: { gpu: false, minMemoryBytes: 2 * 2 ** 30 } }) });
     const [bigRun] = (await caller.runs.submit({ variant: { slug: presets[0]?.slug ?? "" }, recipe: { slug: "big-memory" }, seedCount: 1 })).runs;
     expect(await claimRun(getDb(), { runnerId: cpu.runnerId, ownerId: owner.id, capabilities: testCapabilities })).toBeUndefined();
-    expect((await caller.runs.get({ runId: bigRun?.id ?? "" })).queuedReason).toMatch(/meets the recipe's requirements/);
+    expect((await caller.runs.get({ runId: bigRun?.id ?? "" })).queuedReason).toBe("No connected runner meets the recipe's requirements (2 GiB of memory).");
     const roomy = { ...testCapabilities, memoryBytes: 4 * 2 ** 30 };
     expect(await claimRun(getDb(), { runnerId: cpu.runnerId, ownerId: owner.id, capabilities: roomy })).toMatchObject({ runId: bigRun?.id });
     await cancelOpenRuns(getDb());

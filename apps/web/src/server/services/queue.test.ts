@@ -155,6 +155,15 @@ describeEachDatabase("run queue", (getDb) => {
     expect(await queuedReason(getDb(), runId)).toBeNull();
   });
 
+  it("says in GiB and cores which requirement no connected runner meets", async () => {
+    const { variantId: v, recipeId: r } = await createVariantAndRecipe(getDb(), alice, { requirements: { gpu: false, minMemoryBytes: 2.5 * 2 ** 30, minCores: 4 } });
+    const runner = await createRunner(getDb(), alice);
+    await recordRunnerHello(getDb(), { runnerId: runner.runnerId, capabilities: testCapabilities });
+    const [runId = ""] = await queueRuns(getDb(), { submitterId: alice, variantId: v, recipeId: r, count: 1 });
+    expect(await queuedReason(getDb(), runId)).toBe("No connected runner meets the recipe's requirements (2.5 GiB of memory, 4 cores).");
+    await cancelRun(getDb(), { runId, reason: "cleanup" });
+  });
+
   it("gives a reproduction only to a runner of another owner than the original's", async () => {
     const { variantId: v, recipeId: r } = await createVariantAndRecipe(getDb(), alice);
     const alicesRunner = await createRunner(getDb(), alice);

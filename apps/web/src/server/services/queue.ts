@@ -592,7 +592,8 @@ export async function queuedReason(db: Db, runId: string, input: { onlineWithinM
   );
   if (fitting.length === 0) {
     if (run.requires_gpu) return "No connected runner can run a GPU recipe (none trains on tfjs-node-gpu).";
-    return `No connected runner meets the recipe's requirements (${minMemory > 0 ? `${minMemory} bytes of memory` : ""}${minMemory > 0 && minCores > 0 ? ", " : ""}${minCores > 0 ? `${minCores} cores` : ""}).`;
+    const wanted = [minMemory > 0 ? `${gibibytes(minMemory)} of memory` : undefined, minCores > 0 ? `${minCores} core${minCores === 1 ? "" : "s"}` : undefined];
+    return `No connected runner meets the recipe's requirements (${wanted.filter((part) => part !== undefined).join(", ")}).`;
   }
   if (run.reproduces_run_id) {
     const [original] = await queryRows<{ owner_id: string }>(
@@ -614,6 +615,11 @@ export async function queuedReason(db: Db, runId: string, input: { onlineWithinM
   return n === 0
     ? "Next in the queue: waiting for a runner to become free."
     : `${n} run${n === 1 ? "" : "s"} ahead in the queue; every fitting runner is busy.`;
+}
+
+/** Bytes in GiB as the recipe form shows them: "2 GiB", "2.5 GiB", "0.001 GiB". */
+function gibibytes(bytes: number): string {
+  return `${Number((bytes / 2 ** 30).toFixed(3))} GiB`;
 }
 
 /** Highest stored progress seq of each attempt (what a reconnecting runner is acked). */
