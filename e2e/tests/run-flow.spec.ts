@@ -1,14 +1,16 @@
 // The whole loop in a real browser against the real server, with a REAL runner daemon:
 // sign up → register a runner on the runners page → start `transcend-runner` with the
 // command the page showed → submit one seed of a cut-down tiny recipe → the run page
-// moves through its states live (no reload) and shows graded results → the leaderboard
-// shows the row. A screenshot of each page is attached to the test's report.
+// moves through its states live (no reload) and shows graded results → the owner
+// reproduces it and cancels the reproduction while another user (and a signed-out
+// visitor) can do neither → the leaderboard shows the row. A screenshot of each page is
+// attached to the test's report.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { expect, test, type APIRequestContext, type Page, type TestInfo } from "@playwright/test";
+import { expect, test, type APIRequestContext, type APIResponse, type Page, type TestInfo } from "@playwright/test";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const runnerBin = path.resolve(here, "../../runner/bin/transcend-runner.js");
@@ -56,6 +58,17 @@ async function trpcQuery<T>(request: APIRequestContext, procedure: string, input
   return (JSON.parse(text) as { result: { data: { json: T } } }).result.data.json;
 }
 
+/**
+ * A cancel request made as the page's own client makes it (same origin, JSON), so the
+ * request guard lets it through and only the procedure's owner check can refuse it.
+ */
+async function forgeCancel(request: APIRequestContext, baseURL: string, runId: string): Promise<APIResponse> {
+  return request.post("/api/trpc/runs.cancel", {
+    headers: { origin: baseURL, "content-type": "application/json" },
+    data: JSON.stringify({ json: { runId, reason: "forged" } }),
+  });
+}
+
 function startProcess(args: string[], testInfo: TestInfo, label: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   let output = "";
   const child = spawn(process.execPath, [runnerBin, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } });
@@ -66,7 +79,7 @@ function startProcess(args: string[], testInfo: TestInfo, label: string): { chil
   return { child, output: () => output, exited };
 }
 
-test("sign up, register a runner, submit a run and watch it graded live, then find it on the leaderboard", async ({ page, baseURL }, testInfo) => {
+test("sign up, register a runner, submit a run and watch it graded live, reproduce it and cancel the reproduction, then find it on the leaderboard", async ({ page, browser, baseURL }, testInfo) => {
   test.setTimeout(RUN_TIMEOUT_MS + 120_000);
   if (!baseURL) throw new Error("baseURL is not configured");
   const configDir = mkdtempSync(path.join(os.tmpdir(), "transcend-e2e-runner-"));
@@ -148,7 +161,72 @@ test("sign up, register a runner, submit a run and watch it graded live, then fi
     await expect(page.getByRole("list", { name: "State timeline" })).toContainText("Graded");
     await screenshot(page, testInfo, "run-graded");
 
-    // 6. The task variant's leaderboard shows the recipe's row (one seed: listed, not yet ranked).
+    // 6. The owner reproduces the graded run. The only connected runner is the owner's
+    // own, which a reproduction may not use, so the new run waits and the page says why.
+    await page.getByRole("button", { name: "Reproduce" }).click();
+    await expect(page).not.toHaveURL(new RegExp(`/runs/${runId}$`));
+    const reproductionId = /\/runs\/([0-9a-f-]{36})$/.exec(page.url())?.[1];
+    expect(reproductionId, page.url()).toBeTruthy();
+    await expect(badge).toHaveAttribute("data-state", "queued");
+    await expect(page.getByRole("link", { name: (runId ?? "").slice(0, 8), exact: true })).toHaveAttribute("href", `/runs/${runId}`);
+    await expect(page.getByTestId("queued-reason")).toHaveText(
+      "Not assigned yet: A reproduction must run on a runner of another owner than the original's; none is connected.",
+    );
+    const cancelButton = page.getByRole("button", { name: "Cancel run" });
+    await expect(cancelButton).toBeVisible();
+    await screenshot(page, testInfo, "reproduction-queued");
+
+    // 7. Someone else's run: a signed-out visitor and then another user see it but no
+    // cancel control, and a cancel request forged with the page's own endpoint is refused.
+    const visitor = await browser.newContext({ baseURL });
+    try {
+      const visitorPage = await visitor.newPage();
+      await visitorPage.goto(`/runs/${reproductionId}`);
+      const visitorBadge = visitorPage.getByTestId("run-state");
+      await expect(visitorBadge).toHaveAttribute("data-state", "queued");
+      await expect(visitorPage.getByRole("button", { name: "Cancel run" })).toHaveCount(0);
+      const anonymous = await forgeCancel(visitor.request, baseURL, reproductionId ?? "");
+      expect(anonymous.status(), await anonymous.text()).toBe(401);
+
+      const signUp = await visitor.request.post("/api/auth/sign-up/email", {
+        headers: { origin: baseURL },
+        data: { name: "Other User", email: `other-${Date.now()}@example.org`, password: "another long enough password" },
+      });
+      expect(signUp.status(), await signUp.text()).toBe(200);
+      await visitorPage.reload();
+      await expect(visitorBadge).toHaveAttribute("data-state", "queued");
+      // Signed in now (the header names the account), and still no cancel control.
+      await expect(visitorPage.getByRole("link", { name: "Other User" })).toBeVisible();
+      await expect(visitorPage.getByRole("button", { name: "Cancel run" })).toHaveCount(0);
+      const foreign = await forgeCancel(visitor.request, baseURL, reproductionId ?? "");
+      expect(foreign.status(), await foreign.text()).toBe(403);
+      expect(await foreign.text()).toContain("This run belongs to someone else.");
+      await screenshot(visitorPage, testInfo, "reproduction-as-other-user");
+
+      // 8. The owner cancels it from its page. The state changes in place (a marker set on
+      // the window survives, so no reload happened), and the other user's open page learns
+      // of it through its own live channel, with no action of its own.
+      await page.evaluate(() => Object.assign(globalThis, { __beforeCancel: true }));
+      await cancelButton.click();
+      await page.getByRole("dialog").getByRole("button", { name: "Cancel run" }).click();
+      await expect(badge).toHaveAttribute("data-state", "cancelled");
+      await expect(cancelButton).toHaveCount(0);
+      await expect(page.getByTestId("queued-reason")).toHaveCount(0);
+      expect(await page.evaluate(() => (globalThis as { __beforeCancel?: boolean }).__beforeCancel)).toBe(true);
+      await screenshot(page, testInfo, "reproduction-cancelled");
+      await expect(visitorBadge).toHaveAttribute("data-state", "cancelled");
+    } finally {
+      await visitor.close();
+    }
+
+    // The runs list shows the reproduction cancelled.
+    await page.goto("/runs");
+    const listed = page.getByTestId("runs-table").locator(`tr[data-run-id="${reproductionId}"]`);
+    await expect(listed).toContainText("reproduction");
+    await expect(listed.locator("[data-state]")).toHaveAttribute("data-state", "cancelled");
+    await screenshot(page, testInfo, "runs-list");
+
+    // 9. The task variant's leaderboard shows the recipe's row (one seed: listed, not yet ranked).
     await page.goto(`/leaderboard/${variant?.slug ?? ""}`);
     await expect(page.getByText(recipeName).first()).toBeVisible({ timeout: 15_000 });
     await screenshot(page, testInfo, "leaderboard");
