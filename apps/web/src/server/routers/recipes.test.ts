@@ -10,7 +10,7 @@ import { claimRun } from "../services/queue";
 import { recordRunnerHello } from "../services/runners";
 import { cancelOpenRuns, createRunner, testCapabilities } from "../test-fleet";
 import type { ContextUser } from "../trpc";
-import { callerAs, createUser, expectInvalidPaths, expectTrpcError } from "./test-support";
+import { callerAs, createUser, expectInvalidPaths, expectTrpcError, expectUnrecognizedKeys } from "./test-support";
 
 const tiny = recipePresets.tiny;
 const spec = (slug: string, overrides: Partial<typeof tiny> = {}) => ({ ...tiny, ...overrides, slug, name: slug });
@@ -112,6 +112,17 @@ describeEachDatabase("recipes router", (getDb) => {
     const roomy = { ...testCapabilities, memoryBytes: 4 * 2 ** 30 };
     expect(await claimRun(getDb(), { runnerId: cpu.runnerId, ownerId: owner.id, capabilities: roomy })).toMatchObject({ runId: bigRun?.id });
     await cancelOpenRuns(getDb());
+  });
+
+  it("accepts the page direction tRPC's infinite queries add, and still refuses other unknown keys", async () => {
+    const caller = callerAs(getDb(), null);
+    const first = await caller.recipes.list({ owner: "presets", limit: 1, direction: "forward" });
+    expect(first.items).toHaveLength(1);
+    expect(first.nextCursor).toBe(1);
+    const second = await caller.recipes.list({ owner: "presets", limit: 1, cursor: 1, direction: "backward" });
+    expect(second.items[0]?.slug).not.toBe(first.items[0]?.slug);
+    expect(await expectUnrecognizedKeys(caller.recipes.list({ owner: "presets", page: 2 } as never))).toEqual(["page"]);
+    expect(await expectInvalidPaths(caller.recipes.list({ direction: "up" } as never))).toContain("direction");
   });
 
   it("rejects out-of-range inputs with field paths", async () => {

@@ -10,7 +10,7 @@ import { seedDatabase } from "../seed";
 import { publishFleetEvent, RunEvents } from "../services/run-events";
 import type { ContextUser } from "../trpc";
 import { createCaller } from "./_app";
-import { callerAs, createUser, expectInvalidPaths, expectTrpcError } from "./test-support";
+import { callerAs, createUser, expectInvalidPaths, expectTrpcError, expectUnrecognizedKeys } from "./test-support";
 
 const variantSlug = presets[0]?.slug ?? "";
 
@@ -66,6 +66,21 @@ describeEachDatabase("runs router", (getDb, { getDatabase }) => {
     const second = await callerAs(getDb(), owner).runs.list({ mine: true, limit: 1, cursor: first.nextCursor ?? undefined });
     expect(second.items[0]?.id).not.toBe(first.items[0]?.id);
     expect((second.items[0]?.createdAt.getTime() ?? 0) <= (first.items[0]?.createdAt.getTime() ?? 0)).toBe(true);
+  });
+
+  it("accepts the page direction tRPC's infinite queries add, and still refuses other unknown keys", async () => {
+    await submitTwo();
+    const caller = callerAs(getDb(), owner);
+    const first = await caller.runs.list({ mine: true, limit: 1, direction: "forward" });
+    expect(first.items).toHaveLength(1);
+    const second = await caller.runs.list({ mine: true, limit: 1, cursor: first.nextCursor ?? undefined, direction: "forward" });
+    expect(second.items[0]?.id).not.toBe(first.items[0]?.id);
+    // Ignored: a list pages forward only, whichever way the client says it is going.
+    const backward = await caller.runs.list({ mine: true, limit: 1, cursor: first.nextCursor ?? undefined, direction: "backward" });
+    expect(backward.items.map((run) => run.id)).toEqual(second.items.map((run) => run.id));
+
+    expect(await expectUnrecognizedKeys(caller.runs.list({ limit: 1, page: 2 } as never))).toEqual(["page"]);
+    expect(await expectInvalidPaths(caller.runs.list({ direction: "sideways" } as never))).toContain("direction");
   });
 
   it("lets only the submitter cancel, once", async () => {

@@ -51,3 +51,10 @@ export async function expectInvalidPaths(promise: Promise<unknown>): Promise<str
   expect(cause?.issues).toBeDefined();
   return (cause?.issues ?? []).map((issue) => issue.path.map(String).join("."));
 }
+
+/** Keys a strict input refused, from a BAD_REQUEST input error. */
+export async function expectUnrecognizedKeys(promise: Promise<unknown>): Promise<string[]> {
+  const error = await expectTrpcError(promise, "BAD_REQUEST");
+  const cause = error.cause as { issues?: Array<{ code: string; keys?: string[] }> } | undefined;
+  return (cause?.issues ?? []).filter((issue) => issue.code === "unrecognized_keys").flatMap((issue) => issue.keys ?? []);
+}

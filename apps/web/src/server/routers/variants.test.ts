@@ -6,7 +6,7 @@ import { presets } from "@transcend/tasks";
 import { beforeAll, expect, it } from "vitest";
 import { seedDatabase } from "../seed";
 import type { ContextUser } from "../trpc";
-import { callerAs, createUser, expectInvalidPaths, expectTrpcError } from "./test-support";
+import { callerAs, createUser, expectInvalidPaths, expectTrpcError, expectUnrecognizedKeys } from "./test-support";
 
 const base = presets[0] as TaskVariant;
 const draft = (slug: string, name = "Mine"): TaskVariant => ({ ...base, slug, name });
@@ -67,6 +67,17 @@ describeEachDatabase("variants router", (getDb) => {
 
     await expectTrpcError(callerAs(getDb(), other).variants.create({ spec: draft("owned-variant") }), "CONFLICT");
     await expectTrpcError(callerAs(getDb(), null).variants.get({ slug: "no-such-variant" }), "NOT_FOUND");
+  });
+
+  it("accepts the page direction tRPC's infinite queries add, and still refuses other unknown keys", async () => {
+    const caller = callerAs(getDb(), null);
+    const first = await caller.variants.list({ owner: "presets", limit: 1, direction: "forward" });
+    expect(first.items).toHaveLength(1);
+    expect(first.nextCursor).toBe(1);
+    const second = await caller.variants.list({ owner: "presets", limit: 1, cursor: 1, direction: "backward" });
+    expect(second.items[0]?.slug).not.toBe(first.items[0]?.slug);
+    expect(await expectUnrecognizedKeys(caller.variants.list({ owner: "presets", page: 2 } as never))).toEqual(["page"]);
+    expect(await expectInvalidPaths(caller.variants.list({ direction: "up" } as never))).toContain("direction");
   });
 
   it("rejects out-of-range inputs with field paths", async () => {

@@ -15,6 +15,7 @@ import {
 } from "@transcend/db";
 import { recipes, runs, SYSTEM_USER_ID, taskVariants, users } from "@transcend/db/schema";
 import { ServiceError } from "./errors";
+import { pageDirectionSchema } from "./paging";
 
 const tableOf = (kind: VersionedKind) => (kind === "recipe" ? recipes : taskVariants) as typeof taskVariants;
 const runColumnOf = (kind: VersionedKind) => (kind === "recipe" ? runs.recipeId : runs.variantId);
@@ -50,6 +51,8 @@ export const catalogueListInputSchema = z.strictObject({
   limit: z.number().int().min(1).max(100).default(50),
   /** Offset into the list, as returned in `nextCursor`. */
   cursor: z.number().int().min(0).max(1_000_000).default(0),
+  /** Sent by tRPC's infinite queries; ignored (see `pageDirectionSchema`). */
+  direction: pageDirectionSchema,
 });
 export type CatalogueListInput = z.input<typeof catalogueListInputSchema>;
 

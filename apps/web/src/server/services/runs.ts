@@ -23,6 +23,7 @@ import { estimateRecipeCompute, recipeSchema, type TaskVariant } from "@transcen
 import { resolveVariant } from "@transcend/tasks";
 import { ServiceError } from "./errors";
 import { findVersion, type VersionRef } from "./catalogue";
+import { pageDirectionSchema } from "./paging";
 import { queuedReason, readLog } from "./queue";
 import { publishFleetEvent } from "./run-events";
 
@@ -233,6 +234,8 @@ export const runListInputSchema = z.strictObject({
     // The shape alone lets "2026-13-45T9:Z" through, which would reach the query as an Invalid Date.
     .refine((cursor) => !Number.isNaN(Date.parse(cursor.split("|", 1)[0] ?? "")), "not a cursor this API returned")
     .optional(),
+  /** Sent by tRPC's infinite queries; ignored (see `pageDirectionSchema`). */
+  direction: pageDirectionSchema,
 });
 export type RunListInput = z.input<typeof runListInputSchema>;
 
