@@ -2,7 +2,9 @@
 // A confirmation dialog on Radix's: focus is trapped and restored, Escape closes it.
 import * as RadixDialog from "@radix-ui/react-dialog";
 import { useState, type ReactNode } from "react";
+import { Alert } from "./alert";
 import { Button, type ButtonVariant } from "./button";
+import { settleConfirm } from "./confirm-action";
 
 export function ConfirmDialog({
   trigger,
@@ -21,8 +23,14 @@ export function ConfirmDialog({
 }) {
   const [open, setOpen] = useState(false);
   const [pending, setPending] = useState(false);
+  // The action's failure, shown in the dialog (the page's own error display sits behind its overlay).
+  const [error, setError] = useState<string | null>(null);
+  const onOpenChange = (next: boolean) => {
+    setOpen(next);
+    if (next) setError(null);
+  };
   return (
-    <RadixDialog.Root open={open} onOpenChange={setOpen}>
+    <RadixDialog.Root open={open} onOpenChange={onOpenChange}>
       <RadixDialog.Trigger asChild>{trigger}</RadixDialog.Trigger>
       <RadixDialog.Portal>
         <RadixDialog.Overlay className="fixed inset-0 z-40 bg-slate-950/50 backdrop-blur-[1px]" />
@@ -31,6 +39,11 @@ export function ConfirmDialog({
           <RadixDialog.Description asChild>
             <div className="mt-2 text-sm text-slate-600 dark:text-slate-400">{description}</div>
           </RadixDialog.Description>
+          {error !== null && (
+            <Alert tone="error" className="mt-4">
+              {error}
+            </Alert>
+          )}
           <div className="mt-6 flex justify-end gap-2">
             <RadixDialog.Close asChild>
               <Button variant="secondary">Cancel</Button>
@@ -40,12 +53,12 @@ export function ConfirmDialog({
               pending={pending}
               onClick={async () => {
                 setPending(true);
-                try {
-                  await onConfirm();
-                  setOpen(false);
-                } finally {
-                  setPending(false);
-                }
+                setError(null);
+                const outcome = await settleConfirm(onConfirm);
+                setPending(false);
+                // On failure the dialog stays open with the reason, so the choice can be reconsidered.
+                if (outcome.ok) setOpen(false);
+                else setError(outcome.message);
               }}
             >
               {confirmLabel}
