@@ -15,7 +15,7 @@ import type { Db } from "@transcend/db";
 import * as schema from "@transcend/db/schema";
 import { apiEnv } from "./api-env";
 import { getServerContext } from "./context";
-import { emailKey, forgetKey, refundToken, takeToken } from "./rate-limit";
+import { CLIENT_ADDRESS_HEADER, emailKey, forgetKey, refundToken, takeToken } from "./rate-limit";
 
 export const PASSWORD_LIMITS = { min: 8, max: 128 } as const;
 
@@ -53,6 +53,14 @@ export function createAuth(db: Db, options: AuthOptions) {
     advanced: {
       // better-auth skips its origin check when NODE_ENV=test; tests must see production's.
       disableOriginCheck: false,
+      // Its limiter (on in production) and the sessions' recorded address take the client's
+      // address from a header. The custom server writes ours there (`clientAddress`: the
+      // socket's peer, or X-Forwarded-For's last entry under TRANSCEND_TRUST_PROXY=1),
+      // replacing whatever the client sent, so a directly connected client cannot pick the
+      // address better-auth counts it under. Its default, X-Forwarded-For itself, is the
+      // client's to write, and a chain of several entries left it no address at all.
+      // A single value, so no `trustedProxies`; IPv6 grouped by /64 (its default) as ours.
+      ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },
     },
     // No anonymous usage reports leave a self-hosted server.
     telemetry: { enabled: false },

@@ -154,13 +154,31 @@ export async function forgetKey(name: LimitName, key: string): Promise<void> {
  * /64, since one host holds a whole /64 and could otherwise rotate addresses per request.
  */
 export function clientAddress(request: Pick<IncomingMessage, "headers" | "socket">): string {
-  let address = request.socket.remoteAddress ?? "unknown";
+  return addressKey(clientIp(request));
+}
+
+/** The client's address as `clientAddress` finds it, before IPv6 is grouped by /64. */
+function clientIp(request: Pick<IncomingMessage, "headers" | "socket">): string {
   if (registry().trustProxy) {
     const forwarded = request.headers["x-forwarded-for"];
     const last = (Array.isArray(forwarded) ? forwarded.join(",") : (forwarded ?? "")).split(",").pop()?.trim();
-    if (last && isIP(last)) address = last;
+    if (last && isIP(last)) return last;
   }
-  return addressKey(address);
+  return request.socket.remoteAddress ?? "unknown";
+}
+
+/**
+ * Where the server tells better-auth (`advanced.ipAddress` in auth.ts) who is asking, so its
+ * own limiter counts the address ours does. better-auth sees only a request's headers, and
+ * X-Forwarded-For, its default, is whatever a directly connected client wrote.
+ */
+export const CLIENT_ADDRESS_HEADER = "x-transcend-client-address";
+
+/** Writes the client's address into CLIENT_ADDRESS_HEADER, replacing any value the client sent. */
+export function stampClientAddress(request: Pick<IncomingMessage, "headers" | "socket">): void {
+  const address = clientIp(request);
+  if (isIP(address)) request.headers[CLIENT_ADDRESS_HEADER] = address;
+  else delete request.headers[CLIENT_ADDRESS_HEADER];
 }
 
 export function addressKey(address: string): string {
@@ -218,10 +236,14 @@ type RequestListener = (request: IncomingMessage, response: ServerResponse) => v
 
 /**
  * Wraps the server's request listener: requests under a limit are counted by client
- * address and refused with 429 once over it; all others pass straight through.
+ * address and refused with 429 once over it; all others pass straight through. Each
+ * request leaves with the client's address in CLIENT_ADDRESS_HEADER.
  */
 export function withRequestLimits(listener: RequestListener): RequestListener {
   return (request, response) => {
+    // Every request, whatever its path: better-auth answers /api/auth/* however it is
+    // spelt, and the tRPC handler hands it the request's headers too.
+    stampClientAddress(request);
     const name = limitForRequest(request.method, (request.url ?? "/").split("?", 1)[0] ?? "/");
     if (name === undefined) return listener(request, response);
     takeToken(name, clientAddress(request)).then(
