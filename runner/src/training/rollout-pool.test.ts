@@ -4,8 +4,8 @@ import * as tf from "@tensorflow/tfjs";
 import { createRng } from "@transcend/tasks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createGpt, disposeGpt, type Gpt, gptForward, weightVariables } from "./model";
-import { MIN_ROWS_TO_SPLIT, rolloutThreads, stopRolloutPool } from "./rollout-pool";
-import { generate } from "./sampling";
+import { generateSplit, MIN_ROWS_TO_SPLIT, rolloutThreads, rolloutWorkerBusy, stopRolloutPool } from "./rollout-pool";
+import { decodeRows, generate } from "./sampling";
 import { testRng, useTestBackend } from "./test-support";
 
 const EOS = 2;
@@ -46,6 +46,19 @@ describe("rollouts on two threads", () => {
 
     const greedy = { maxNewTokens: 20, temperature: 1, greedy: true, eos: EOS, pad: PAD };
     expect(await onThreads(2, () => generate(gpt, rows, greedy))).toEqual(await onThreads(1, () => generate(gpt, rows, greedy)));
+  });
+
+  it("run the two halves at the same time: the worker has its rows before this thread decodes", async () => {
+    const rows = prompts(2 * MIN_ROWS_TO_SPLIT, 5);
+    const options = { maxNewTokens: 8, temperature: 1, greedy: true, eos: -1, pad: PAD };
+    await onThreads(2, () => generate(gpt, rows, options)); // the worker is up and holds the weights
+    const busyWhileDecodingHere: boolean[] = [];
+    const completions = await generateSplit(gpt, rows, undefined, options, (half) => {
+      busyWhileDecodingHere.push(rolloutWorkerBusy());
+      return decodeRows(gpt, half, undefined, options);
+    });
+    expect(busyWhileDecodingHere).toEqual([true]);
+    expect(completions).toEqual(await onThreads(1, () => generate(gpt, rows, options)));
   });
 
   it("do not depend on how the batch is chunked", async () => {

@@ -53,8 +53,6 @@ class RolloutWorker {
   private sentWeights: object[] = [];
   private sentConfig = "";
   private weights: SharedWeights | undefined;
-  /** One request at a time: the next may rewrite the shared weights only after the worker read them. */
-  private queue: Promise<unknown> = Promise.resolve();
   failure: Error | undefined;
 
   constructor() {
@@ -77,14 +75,19 @@ class RolloutWorker {
     this.worker.on("exit", (code) => fail(new Error(`the rollout worker exited (code ${code})`)));
   }
 
-  generate(gpt: Gpt, prompts: number[][], rowSeeds: string[] | undefined, options: RolloutRequest["options"]): Promise<number[][]> {
-    const result = this.queue.then(() => this.request(gpt, prompts, rowSeeds, options));
-    this.queue = result.catch(() => undefined);
-    return result;
+  /** A request is in flight: the shared weights must not be rewritten until it is answered. */
+  get busy(): boolean {
+    return this.pending.size > 0;
   }
 
-  private request(gpt: Gpt, prompts: number[][], rowSeeds: string[] | undefined, options: RolloutRequest["options"]): Promise<number[][]> {
+  /**
+   * Posts the rows to the worker at once, synchronously: the caller decodes its own half
+   * right after, and a post deferred to a promise callback would wait for that decode, so
+   * the two halves would run one after the other.
+   */
+  generate(gpt: Gpt, prompts: number[][], rowSeeds: string[] | undefined, options: RolloutRequest["options"]): Promise<number[][]> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.busy) return Promise.reject(new Error("the rollout worker is busy"));
     const variables = namedWeights(gpt);
     const config = JSON.stringify(gpt.config);
     const current = variables.map(([, v]) => v.dataId);
@@ -146,9 +149,11 @@ export async function generateSplit(
   options: RolloutRequest["options"],
   decode: (prompts: number[][], rowSeeds: string[] | undefined) => number[][],
 ): Promise<number[][]> {
-  const mine = Math.ceil(prompts.length / 2);
   pool ??= new RolloutWorker();
   const worker = pool;
+  // Overlapping rollouts (not something the engine does) simply decode here.
+  if (worker.busy) return decode(prompts, rowSeeds);
+  const mine = Math.ceil(prompts.length / 2);
   // Each thread runs its products on one OpenBLAS thread: two single-threaded products side
   // by side beat two threads fighting over both cores.
   const previousThreads = setBlasThreads(1);
@@ -169,6 +174,11 @@ export async function generateSplit(
   } finally {
     if (previousThreads !== undefined) setBlasThreads(previousThreads);
   }
+}
+
+/** Whether the worker is decoding rows right now (the split's two halves overlap). */
+export function rolloutWorkerBusy(): boolean {
+  return pool?.busy ?? false;
 }
 
 /** Stops the worker (tests; a job process simply exits). */
