@@ -4,7 +4,7 @@ import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { Alert, Button, ButtonLink, Checkbox, EmptyState, PageHeader, Select, SkeletonRows, Table, TBody, Td, Th, Tr } from "@/components/ui";
 import { useSession } from "@/lib/auth-client";
-import { useTRPC, useTRPCClient } from "@/trpc/react";
+import { useTRPC } from "@/trpc/react";
 import { NO_FILTERS, hasFilters, parseRunFilters, runFiltersQuery, type RunFilters } from "../_lib/filters";
 import { RUN_STATES, RUN_STATE_LABELS, formatAgo, formatDuration, isTerminal } from "../_lib/run-view";
 import { RunStateBadge } from "./state-badge";
@@ -18,7 +18,6 @@ const linkClass = "text-indigo-600 underline-offset-2 hover:underline dark:text-
 
 export function RunsList() {
   const trpc = useTRPC();
-  const trpcClient = useTRPCClient();
   const router = useRouter();
   const pathname = usePathname();
   const searchParams = useSearchParams();
@@ -39,10 +38,8 @@ export function RunsList() {
     limit: PAGE_SIZE,
   };
   const runs = useInfiniteQuery({
+    // tRPC adds the page `direction` to the input; the list's input accepts it (services/paging.ts).
     ...trpc.runs.list.infiniteQueryOptions(listInput, { getNextPageParam: (page) => page.nextCursor ?? undefined }),
-    // tRPC's own query function adds the page `direction` to the input, which the list's
-    // strict input refuses (every load failed); ask with the cursor alone.
-    queryFn: ({ pageParam, signal }) => trpcClient.runs.list.query({ ...listInput, cursor: typeof pageParam === "string" ? pageParam : undefined }, { signal }),
     enabled: !session.isPending && !mineBlocked,
     refetchInterval: LIST_POLL_MS,
   });
