@@ -187,7 +187,8 @@ const numberRequirement = (key: string) =>
  * Gives the runner the oldest eligible queued run, fair across submitters (a submitter
  * with fewer runs executing now goes first), or undefined. Eligible: its backoff is over,
  * the recipe's requirements fit the runner, and a reproduction only goes to a runner of
- * an owner other than the original run's.
+ * an owner other than the original run's. A revoked runner claims nothing, even while its
+ * socket is still open.
  */
 export async function claimRun(
   db: Db,
@@ -218,6 +219,8 @@ export async function claimRun(
             join recipes on recipes.id = r.recipe_id
             left join executing e on e.submitter_id = r.submitter_id
            where r.state = 'queued' and r.not_before <= now()
+             -- A runner revoked while still connected (its notice missed) is given nothing.
+             and exists (select 1 from runners me where me.id = ${input.runnerId} and me.revoked_at is null)
              and (${hasGpu(caps)} or not ${requiresGpuSql})
              and ${numberRequirement("minMemoryBytes")} <= ${caps.memoryBytes}
              and ${numberRequirement("minCores")} <= ${caps.cores}
