@@ -45,6 +45,7 @@ export interface StartServerOptions {
     heartbeatIntervalMs?: number;
     sweepIntervalMs?: number;
     claimPollMs?: number;
+    revocationCheckMs?: number;
     helloTimeoutMs?: number;
     pingIntervalMs?: number;
     queue?: Partial<QueueSettings>;
@@ -142,6 +143,7 @@ export async function startTranscendServer(options: StartServerOptions): Promise
     events: runEvents,
     heartbeatIntervalMs: fleet.heartbeatIntervalMs,
     claimPollMs: fleet.claimPollMs,
+    revocationCheckMs: fleet.revocationCheckMs,
     helloTimeoutMs: fleet.helloTimeoutMs,
     pingIntervalMs: fleet.pingIntervalMs,
     frameLimits: fleet.frameLimits,

@@ -8,7 +8,9 @@
 // of one connection are handled one after another, in order, so progress `seq`s and log
 // offsets are stored in the order they were sent. A `finished`/`failed` is answered with
 // `result-recorded` once its transition is committed, and again when re-sent: the runner
-// keeps its result until then, so none is lost with a connection.
+// keeps its result until then, so none is lost with a connection. A revoked runner is
+// closed when the runner-revoked notice arrives, or, should the notice be missed, by the
+// periodic credential check (REVOCATION_CHECK_INTERVAL_MS); the claim itself also refuses it.
 //
 // Close codes (see CLOSE_CODES in @transcend/protocol):
 //   401 at the upgrade: no or unknown or revoked credential — no socket is opened
@@ -59,7 +61,7 @@ import {
 } from "../services/queue";
 import type { FleetEvent, RunEvents } from "../services/run-events";
 import { DEFAULT_FRAME_LIMITS, FrameBudget, clientAddress, takeToken, tooManyUpgradesResponse, type FrameLimits } from "../rate-limit";
-import { authenticateRunner, recordRunnerHello, type RunnerRow } from "../services/runners";
+import { authenticateRunner, recordRunnerHello, runnersNoLongerAdmitted, type RunnerRow } from "../services/runners";
 import { bearerToken } from "../services/secrets";
 import { evaluationSetFrames } from "./evaluation-frames";
 
@@ -82,6 +84,14 @@ export const CLAIM_POLL_MS = 2_000;
 export const MAX_PENDING_FRAMES = 256;
 /** Claims made at once for idle runners when runs are queued: about a database pool's worth. */
 export const CLAIM_CONCURRENCY = 8;
+/**
+ * How often the gateway re-reads the credentials of the runners connected to it and closes
+ * revoked ones. The runner-revoked notice does that at once, but a notice is missed when the
+ * LISTEN connection drops and reconnects (a PostgreSQL restart) or an instance starts
+ * listening just after the revocation: this bounds how long a revoked runner stays connected
+ * without it. 30 s is a lease's length, for one query per instance (not per runner).
+ */
+export const REVOCATION_CHECK_INTERVAL_MS = 30_000;
 /** How often a heartbeat also records the runner as seen; well inside RUNNER_OFFLINE_AFTER_MS (60 s). */
 export const RUNNER_TOUCH_INTERVAL_MS = 20_000;
 /**
@@ -122,6 +132,8 @@ export interface RunnerGatewayOptions {
   maxBufferedBytes?: number;
   heartbeatIntervalMs?: number;
   claimPollMs?: number;
+  /** How often connected runners' credentials are re-checked (default REVOCATION_CHECK_INTERVAL_MS). */
+  revocationCheckMs?: number;
   queue?: Partial<QueueSettings>;
   log?: (line: string) => void;
 }
@@ -175,10 +187,12 @@ export class RunnerGateway {
   private readonly grader: Grader;
   private readonly pingTimer: NodeJS.Timeout;
   private readonly claimTimer: NodeJS.Timeout;
+  private readonly revocationTimer: NodeJS.Timeout;
   private readonly unsubscribe: (() => void) | undefined;
   private readonly log: (line: string) => void;
   private claimPass: Promise<void> | undefined;
   private claimAgain = false;
+  private credentialCheck: Promise<void> | undefined;
   private closed = false;
 
   constructor(private readonly options: RunnerGatewayOptions) {
@@ -195,6 +209,8 @@ export class RunnerGateway {
     this.pingTimer.unref();
     this.claimTimer = setInterval(() => this.scheduleClaims(), options.claimPollMs ?? CLAIM_POLL_MS);
     this.claimTimer.unref();
+    this.revocationTimer = setInterval(() => void this.checkCredentials(), options.revocationCheckMs ?? REVOCATION_CHECK_INTERVAL_MS);
+    this.revocationTimer.unref();
     this.unsubscribe = options.events?.subscribe((event) => this.onFleetEvent(event));
   }
 
@@ -275,6 +291,7 @@ export class RunnerGateway {
     this.closed = true;
     clearInterval(this.pingTimer);
     clearInterval(this.claimTimer);
+    clearInterval(this.revocationTimer);
     this.unsubscribe?.();
     const closing = [...this.connections.values()].map(
       (connection) =>
@@ -293,6 +310,7 @@ export class RunnerGateway {
     // Let in-flight handlers finish their database work before the caller closes the database.
     await Promise.all([...this.connections.values()].map((c) => c.work));
     await this.claimPass;
+    await this.credentialCheck;
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
@@ -670,7 +688,7 @@ export class RunnerGateway {
       }
       case "runner-revoked": {
         const connection = this.byRunner.get(event.runnerId);
-        if (connection) this.refuse(connection.socket, "revoked", CLOSE_CODES.revoked, "This runner was revoked by its owner; it can no longer connect.");
+        if (connection) this.closeRevoked(connection);
         return;
       }
       case "queue-changed":
@@ -679,6 +697,40 @@ export class RunnerGateway {
       case "run-updated":
         return;
     }
+  }
+
+  /**
+   * Closes a revoked runner's socket. Its attempts keep their leases, which it can no longer
+   * renew: they expire and the sweeper re-queues the runs, as for any runner that went away.
+   */
+  private closeRevoked(connection: Connection): void {
+    if (connection.socket.readyState !== WebSocket.OPEN) return;
+    this.refuse(connection.socket, "revoked", CLOSE_CODES.revoked, "This runner was revoked by its owner; it can no longer connect.");
+  }
+
+  /**
+   * The gate that does not depend on the runner-revoked notice: one query for every runner
+   * connected to this instance, closing those whose credential no longer admits them.
+   * Checks do not overlap; one still running when the timer fires again is enough.
+   */
+  private checkCredentials(): Promise<void> {
+    const db = this.options.db;
+    if (!db || this.closed) return Promise.resolve();
+    this.credentialCheck ??= (async () => {
+      const checked = [...this.connections.values()];
+      if (checked.length === 0) return;
+      const revoked = await runnersNoLongerAdmitted(db, checked.map((connection) => connection.account));
+      for (const connection of checked) {
+        if (!revoked.has(connection.account.id) || this.connections.get(connection.socket) !== connection) continue;
+        this.log(`credential check: runner ${connection.account.id} is no longer admitted (its revocation notice was missed)`);
+        this.closeRevoked(connection);
+      }
+    })()
+      .catch((error: unknown) => this.log(`credential check failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        this.credentialCheck = undefined;
+      });
+    return this.credentialCheck;
   }
 
   /** Sends a named refusal the runner prints, then closes with the matching code. */

@@ -87,6 +87,28 @@ export async function authenticateRunner(db: Db, credential: string): Promise<Ru
   return runner;
 }
 
+/** Runners one credential check reads per query; a larger fleet on one instance is read in chunks. */
+const CREDENTIAL_CHECK_CHUNK = 1_000;
+
+/**
+ * Of the runners connected with these credentials, the ids whose credential no longer opens
+ * a socket: revoked, or gone with their owner's account. The gateway's periodic check, the
+ * gate that does not depend on the runner-revoked notice; one query per chunk of runners.
+ */
+export async function runnersNoLongerAdmitted(db: Db, connected: readonly Pick<RunnerRow, "id" | "credentialHash">[]): Promise<Set<string>> {
+  const expected = new Map(connected.map((runner) => [runner.id, runner.credentialHash]));
+  const ids = [...expected.keys()];
+  const admitted = new Set<string>();
+  for (let start = 0; start < ids.length; start += CREDENTIAL_CHECK_CHUNK) {
+    const rows = await db
+      .select({ id: runners.id, credentialHash: runners.credentialHash })
+      .from(runners)
+      .where(and(inArray(runners.id, ids.slice(start, start + CREDENTIAL_CHECK_CHUNK)), isNull(runners.revokedAt)));
+    for (const row of rows) if (expected.get(row.id) === row.credentialHash) admitted.add(row.id);
+  }
+  return new Set(ids.filter((id) => !admitted.has(id)));
+}
+
 /** Stores what the runner said in its hello and when it was last heard from. */
 export async function recordRunnerHello(
   db: Db,
@@ -104,8 +126,8 @@ export async function touchRunner(db: Db, runnerId: string): Promise<void> {
 
 /**
  * Revokes a runner of `ownerId`. Its credential stops working at once and every server
- * instance closes its socket (runner-revoked event); its leases expire and the sweeper
- * re-queues the runs.
+ * instance closes its socket (runner-revoked event, or the gateway's periodic credential
+ * check when the notice is missed); its leases expire and the sweeper re-queues the runs.
  */
 export async function revokeRunner(db: Db, input: { ownerId: string; runnerId: string }): Promise<{ revokedAt: Date }> {
   return db.transaction(async (tx) => {
