@@ -7,7 +7,7 @@ import path from "node:path";
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from "@transcend/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { IGNORE_SIGTERM_ENV } from "./ipc";
-import { type DaemonState, RunnerDaemon, type RunnerDaemonOptions } from "./runner-daemon";
+import { type DaemonState, MAX_PENDING_REFUSALS, RunnerDaemon, type RunnerDaemonOptions } from "./runner-daemon";
 import { TEST_CREDENTIAL, type TestGateway, contiguous, processExists, startTestGateway } from "./test-gateway";
 
 const RUN = "6f1c2a3b-4d5e-4f60-8a9b-0c1d2e3f4a5b";
@@ -286,6 +286,85 @@ describe("the runner daemon", () => {
     expect(g.results.size).toBe(0);
   }, 180_000);
 
+  it("a refusal whose connection drops before the answer is kept, listed in the hello, re-sent on the next connection and answered once", async () => {
+    // The first connection dies the moment the refusal's failed reaches it: the answer is lost.
+    const g = await gateway({ results: (_message, connection) => (connection === 1 ? "drop" : "record") });
+    const { daemon, lines } = startDaemon(g);
+    await eventually(() => g.ofType("ready").length).toBe(1);
+    g.assign(ref, { recipe: { model: { layers: 99 } } });
+    await eventually(() => g.ofType("failed").length).toBe(2);
+    const failed = g.frames.filter((f) => f.message.type === "failed");
+    expect(failed.map((f) => f.connection)).toEqual([1, 2]);
+    expect(failed[1]?.raw).toBe(failed[0]?.raw);
+    expect(failed[0]?.message).toMatchObject({ retryable: false, error: expect.stringMatching(/^invalid recipe: model\.layers/) });
+    // Its lease is needed until the server records the refusal, as a job's would be.
+    expect(g.ofType("hello")[1]?.activeAttempts).toEqual([ref]);
+    await eventually(() => daemon.pendingRefusals).toEqual([]);
+    expect(lines).toContain(`run ${RUN} attempt 1: the server recorded its refusal`);
+    expect(g.sent.filter((f) => f.message.type === "result-recorded")).toEqual([{ connection: 2, message: { type: "result-recorded", ...ref, outcome: "failed" } }]);
+    expect([...g.results.keys()]).toEqual([`${RUN}#1`]);
+    // Refused without a job process, and forgotten once recorded: the next connection hears nothing of it.
+    expect(daemon.jobs).toHaveLength(0);
+    expect(g.ofType("accepted")).toEqual([]);
+    await eventually(() => g.ofType("ready").length).toBe(2);
+    g.dropConnection();
+    await eventually(() => g.ofType("ready").length).toBe(3);
+    expect(g.ofType("hello")[2]?.activeAttempts).toEqual([]);
+    expect(g.ofType("failed")).toHaveLength(2);
+    expect(daemon.state).toBe("idle");
+  }, 60_000);
+
+  it("a refusal left unanswered is listed in every heartbeat and refused again on a repeated assign until recorded; one refused as stale is dropped", async () => {
+    const g = await gateway({ heartbeatIntervalMs: 100, results: (message) => (message.runId === RUN ? "ignore" : "refuse") });
+    const { daemon, lines } = startDaemon(g);
+    await eventually(() => g.ofType("ready").length).toBe(1);
+    g.assign(ref, { variant: { family: "no-such-family" } });
+    await eventually(() => g.ofType("failed").length).toBe(1);
+    expect(g.ofType("failed")[0]).toMatchObject({ ...ref, retryable: false, error: expect.stringMatching(/^invalid task variant: /) });
+    const refusedAt = g.frames.findIndex((f) => f.message.type === "failed");
+    const heartbeatsSince = () => g.frames.slice(refusedAt).flatMap((f) => (f.message.type === "heartbeat" ? [f.message.attempts] : []));
+    await eventually(() => heartbeatsSince().length).toBeGreaterThanOrEqual(3);
+    expect(heartbeatsSince().every((attempts) => attempts.length === 1 && attempts[0]?.runId === RUN)).toBe(true);
+
+    // The same attempt assigned again (now valid): refused it stays, the same frame again, no job.
+    g.assign(ref);
+    await eventually(() => g.ofType("failed").length).toBe(2);
+    expect(g.frames.filter((f) => f.message.type === "failed").map((f) => f.raw)).toEqual([g.frames[refusedAt]?.raw, g.frames[refusedAt]?.raw]);
+    expect(g.ofType("accepted")).toEqual([]);
+    expect(daemon.jobs).toHaveLength(0);
+
+    // Another attempt whose refusal the server calls stale: nothing to retry.
+    const other = { runId: OTHER_RUN, attempt: 1 };
+    g.assign(other, { recipe: { model: { layers: 99 } } });
+    await eventually(() => lines.some((line) => line.startsWith(`run ${OTHER_RUN} attempt 1: dropping its refusal (stale_attempt:`))).toBe(true);
+    expect(daemon.pendingRefusals).toEqual([ref]);
+
+    g.send({ type: "result-recorded", ...ref, outcome: "failed" });
+    await eventually(() => daemon.pendingRefusals).toEqual([]);
+    await eventually(() => g.ofType("heartbeat").at(-1)?.attempts).toEqual([]);
+    g.dropConnection();
+    await eventually(() => g.ofType("ready").length).toBe(2);
+    expect(g.ofType("hello")[1]?.activeAttempts).toEqual([]);
+    expect(g.ofType("failed")).toHaveLength(3);
+  }, 60_000);
+
+  it("keeps at most MAX_PENDING_REFUSALS refusals, the oldest dropped first, so a hello lists every one it keeps", async () => {
+    const g = await gateway({ results: () => "ignore" });
+    const { daemon, lines } = startDaemon(g);
+    await eventually(() => g.ofType("ready").length).toBe(1);
+    const refs = Array.from({ length: MAX_PENDING_REFUSALS + 2 }, (_, i) => ({ runId: RUN, attempt: i + 1 }));
+    for (const refused of refs) g.assign(refused, { recipe: { model: { layers: 99 } } });
+    await eventually(() => g.ofType("failed").length).toBe(refs.length);
+    expect(daemon.pendingRefusals).toEqual(refs.slice(2));
+    expect(lines.filter((line) => line.includes("no longer keeping its refusal")).map((line) => line.split(":")[0])).toEqual([
+      `run ${RUN} attempt 1`,
+      `run ${RUN} attempt 2`,
+    ]);
+    g.dropConnection();
+    await eventually(() => g.ofType("failed").length).toBe(refs.length + MAX_PENDING_REFUSALS);
+    expect(g.ofType("hello")[1]?.activeAttempts).toEqual(refs.slice(2));
+  }, 60_000);
+
   it("drain: finishes the current job, takes no new one, and closes with 1000", async () => {
     const g = await gateway();
     const { daemon, running, states } = startDaemon(g);
@@ -302,5 +381,29 @@ describe("the runner daemon", () => {
     expect(g.ofType("finished")).toHaveLength(1);
     expect(states).toEqual(["idle", "busy", "draining", "stopped"]);
     await eventually(() => g.closes).toEqual([1000]);
+  }, 180_000);
+
+  it("drain: a refusal whose answer is lost is re-sent after the reconnect, and the runner closes once it and the job's result are recorded", async () => {
+    const other = { runId: OTHER_RUN, attempt: 1 };
+    const g = await gateway({ results: (message, connection) => (message.runId === OTHER_RUN && connection === 1 ? "drop" : "record") });
+    // A cap far above the test's timeout: closing must follow the answers, not the clock.
+    const { daemon, running, states } = startDaemon(g, { drainDeliveryTimeoutMs: 600_000 });
+    await eventually(() => g.ofType("ready").length).toBe(1);
+    g.assign(ref);
+    await eventually(() => g.ofType("accepted").length).toBe(1);
+    g.send({ type: "drain", reason: "server maintenance" });
+    await eventually(() => daemon.state).toBe("draining");
+    g.assign(other);
+    await eventually(() => g.frames.filter((f) => f.message.type === "failed").map((f) => f.connection)).toEqual([1, 2]);
+    // The hello lists the running job first, then the refusal waiting for its answer.
+    expect(g.ofType("hello")[1]?.activeAttempts).toEqual([ref, other]);
+    await eventually(() => daemon.pendingRefusals).toEqual([]);
+    await expect.poll(() => g.ofType("finished").length, { timeout: 120_000, interval: 50 }).toBe(1);
+    const finishedAt = Date.now();
+    await running;
+    expect(Date.now() - finishedAt).toBeLessThan(10_000);
+    expect([...g.results.keys()].sort()).toEqual([`${RUN}#1`, `${OTHER_RUN}#1`].sort());
+    expect(states).toEqual(["idle", "busy", "draining", "stopped"]);
+    await eventually(() => g.closes.at(-1)).toBe(1000);
   }, 180_000);
 });

@@ -3,12 +3,17 @@
 //   connecting ──welcome──▶ idle ──assign──▶ busy ──job ended──▶ idle
 //       ▲                    │                 │
 //       └── connection lost ─┘                 │ (the job keeps running while disconnected)
-//   any ──first SIGINT/SIGTERM or a `drain` frame──▶ draining ──job ended, result recorded──▶ stopped
+//   any ──first SIGINT/SIGTERM or a `drain` frame──▶ draining ──job ended, results recorded──▶ stopped
 //   any ──second signal──▶ (job killed, retryable `failed` sent) ──▶ stopped
 //
 // The state is derived from three facts — is a job running, is the server connected, was
 // a drain asked for — and every change is logged. The daemon's own event loop sends the
 // heartbeats (the job runs in a child process), so a long training step never starves them.
+//
+// An assignment refused at once (draining, busy, invalid variant or recipe) starts no job,
+// but its `failed` is a result like any other: it waits in an outbox of its own until the
+// server answers `result-recorded` (or refuses it as stale or foreign), is re-sent after
+// every reconnect, and its attempt is listed in hellos and heartbeats meanwhile.
 import {
   type AttemptRef,
   CLOSE_CODES,
@@ -21,6 +26,7 @@ import {
 import type { BackendName } from "../backend";
 import { ConnectionRefusedError, RunnerConnection } from "../connection/runner-connection";
 import { AttemptJob } from "./attempt-job";
+import { AttemptOutbox } from "./attempt-outbox";
 import type { JobExit } from "./job-supervisor";
 
 export type DaemonState = "connecting" | "idle" | "busy" | "draining" | "stopped";
@@ -41,8 +47,22 @@ export const DRAIN_DELIVERY_TIMEOUT_MS = 30_000;
 export const SLOTS = 1;
 /** The protocol's cap on attempts in a hello or heartbeat. */
 const MAX_LISTED_ATTEMPTS = 16;
+/**
+ * Refusals kept until recorded, at most: with the jobs' slots this fills a hello or
+ * heartbeat, so every attempt the runner holds is listed (and a server that keeps
+ * assigning cannot grow the runner's memory). The oldest goes first; its run waits for the
+ * lease sweeper as it did before refusals were kept.
+ */
+export const MAX_PENDING_REFUSALS = MAX_LISTED_ATTEMPTS - SLOTS;
 
 type AssignFrame = Extract<ServerToRunnerMessage, { type: "assign" }>;
+type FailedFrame = Extract<RunnerToServer, { type: "failed" }>;
+
+/** A refused assignment: no job, only its `failed` waiting for `result-recorded`. */
+interface Refusal {
+  ref: AttemptRef;
+  outbox: AttemptOutbox;
+}
 
 export interface RunnerDaemonOptions {
   url: URL;
@@ -71,6 +91,8 @@ export class RunnerDaemon {
   private current: DaemonState = "connecting";
   private readonly connection: RunnerConnection;
   private readonly attempts = new Map<string, AttemptJob>();
+  /** In the order refused (a Map keeps insertion order): the oldest is dropped first. */
+  private readonly refusals = new Map<string, Refusal>();
   private readonly listeners = new Set<(state: DaemonState) => void>();
   private readonly log: (line: string) => void;
   private drainReason: string | undefined;
@@ -106,6 +128,11 @@ export class RunnerDaemon {
   /** The attempts this runner holds, job running or result not yet delivered (for tests and status). */
   get jobs(): readonly AttemptJob[] {
     return [...this.attempts.values()];
+  }
+
+  /** The attempts refused at once whose `failed` the server has not recorded yet (for tests and status). */
+  get pendingRefusals(): readonly AttemptRef[] {
+    return [...this.refusals.values()].map((refusal) => refusal.ref);
   }
 
   /** Runs until stopped; rejects with ConnectionRefusedError when the server refuses this runner. */
@@ -145,17 +172,12 @@ export class RunnerDaemon {
    * heartbeat: job running, or result not yet recorded by the server. Renewing until the
    * `result-recorded` keeps a result that waits behind other frames (or a reconnect) from
    * losing its lease to the sweeper; one the server has recorded meanwhile is answered
-   * with `result-recorded` again, not refused.
+   * with `result-recorded` again, not refused. A refusal waiting for its answer is listed
+   * the same way; jobs come first, so a running job's lease is never the one left out.
    */
   private activeAttempts(): AttemptRef[] {
-    return this.listAttempts((job) => !job.resultDelivered);
-  }
-
-  private listAttempts(include: (job: AttemptJob) => boolean): AttemptRef[] {
-    return [...this.attempts.values()]
-      .filter(include)
-      .slice(0, MAX_LISTED_ATTEMPTS)
-      .map((job) => job.ref);
+    const jobs = [...this.attempts.values()].filter((job) => !job.resultDelivered).map((job) => job.ref);
+    return [...jobs, ...this.pendingRefusals].slice(0, MAX_LISTED_ATTEMPTS);
   }
 
   private runningJob(): AttemptJob | undefined {
@@ -194,6 +216,7 @@ export class RunnerDaemon {
     this.heartbeatTimer = setInterval(() => this.send({ type: "heartbeat", attempts: this.activeAttempts() }), heartbeatIntervalMs);
     // The server keeps the leases the hello listed; it gets what it has not acknowledged.
     for (const job of this.attempts.values()) job.resend();
+    for (const refusal of this.refusals.values()) refusal.outbox.resend();
     this.update();
     // Back to idle from idle cannot happen (a lost connection passes through connecting),
     // but a welcome after a busy reconnect leaves the state busy: nothing more to say.
@@ -208,12 +231,18 @@ export class RunnerDaemon {
       case "evaluation-set":
       case "graded":
       case "ack":
-      case "result-recorded":
         this.attempts.get(keyOf(message))?.handle(message);
         return;
+      case "result-recorded": {
+        this.attempts.get(keyOf(message))?.handle(message);
+        const refusal = this.refusals.get(keyOf(message));
+        if (refusal?.outbox.recorded()) this.log(`run ${message.runId} attempt ${message.attempt}: the server recorded its refusal`);
+        return;
+      }
       case "cancel": {
         const job = this.attempts.get(keyOf(message));
         if (job) void job.cancel(message.reason);
+        this.dropRefusal(message, message.reason);
         return;
       }
       case "drain":
@@ -221,9 +250,13 @@ export class RunnerDaemon {
       case "error": {
         // Connection-wide errors precede a close; the connection reports them with it.
         if (message.runId === undefined || message.attempt === undefined) return;
-        const job = this.attempts.get(keyOf({ runId: message.runId, attempt: message.attempt }));
-        // The lease is gone (re-assigned elsewhere, or the run is not ours): the job's work counts for nothing.
-        if (job && (message.reason === "stale_attempt" || message.reason === "not_your_run")) void job.cancel(`${message.reason}: ${message.message}`);
+        const ref = { runId: message.runId, attempt: message.attempt };
+        const job = this.attempts.get(keyOf(ref));
+        // The lease is gone (re-assigned elsewhere, or the run is not ours): the job's work counts
+        // for nothing, and a refusal has nothing left to say.
+        const leaseGone = message.reason === "stale_attempt" || message.reason === "not_your_run";
+        if (leaseGone && job) void job.cancel(`${message.reason}: ${message.message}`);
+        else if (leaseGone && this.refusals.has(keyOf(ref))) this.dropRefusal(ref, `${message.reason}: ${message.message}`);
         else this.log(`the server refused a message for run ${message.runId} (${message.reason}): ${message.message}`);
         return;
       }
@@ -234,9 +267,12 @@ export class RunnerDaemon {
     const ref = { runId: assign.runId, attempt: assign.attempt };
     const existing = this.attempts.get(keyOf(ref));
     if (existing) return existing.handle(assign);
+    // The same attempt again while its refusal waits for an answer: refused it stays.
+    const refused = this.refusals.get(keyOf(ref));
+    if (refused) return refused.outbox.resend();
     const refuse = (retryable: boolean, error: string) => {
       this.log(`refused run ${ref.runId} attempt ${ref.attempt}: ${error}`);
-      this.send({ type: "failed", ...ref, retryable, error });
+      this.holdRefusal({ type: "failed", ...ref, retryable, error });
     };
     if (this.drainReason !== undefined) return refuse(true, "this runner is draining and takes no new runs");
     if (this.runningJob()) return refuse(true, "this runner is already running a job");
@@ -270,15 +306,44 @@ export class RunnerDaemon {
     this.update();
   }
 
+  /** Sends a refusal's `failed` and keeps it, as a job's result is kept, until the server records it. */
+  private holdRefusal(frame: FailedFrame): void {
+    const ref = { runId: frame.runId, attempt: frame.attempt };
+    const key = keyOf(ref);
+    for (const [oldestKey, oldest] of this.refusals) {
+      if (this.refusals.size < MAX_PENDING_REFUSALS) break;
+      oldest.outbox.discard();
+      this.refusals.delete(oldestKey);
+      this.log(`run ${oldest.ref.runId} attempt ${oldest.ref.attempt}: no longer keeping its refusal (${MAX_PENDING_REFUSALS} newer ones wait for the server; its lease will run out)`);
+    }
+    const outbox: AttemptOutbox = new AttemptOutbox(ref, (message) => this.send(message), () => {
+      if (this.refusals.get(key)?.outbox === outbox) this.refusals.delete(key);
+      // A draining runner may have been waiting for this answer alone.
+      this.update();
+    });
+    this.refusals.set(key, { ref, outbox });
+    outbox.finish(frame);
+  }
+
+  /** The server cancelled a refused attempt or refused its `failed` as stale or foreign: nothing to retry. */
+  private dropRefusal(ref: AttemptRef, reason: string): void {
+    const refusal = this.refusals.get(keyOf(ref));
+    if (!refusal) return;
+    this.log(`run ${ref.runId} attempt ${ref.attempt}: dropping its refusal (${reason})`);
+    refusal.outbox.discard();
+    this.refusals.delete(keyOf(ref));
+    this.update();
+  }
+
   private drainTimer: NodeJS.Timeout | undefined;
 
   /** While draining: once no job runs and every result is delivered (or the wait ran out), close. */
   private maybeFinishDrain(): void {
     if (this.closing || this.stopNowReason !== undefined) return;
     if (this.runningJob()) return;
-    const undelivered = [...this.attempts.values()].filter((job) => !job.resultDelivered);
-    // Undelivered results wait for the connection (or a reconnect) up to the drain timeout.
-    if (undelivered.length === 0) return this.close();
+    const undelivered = [...this.attempts.values()].filter((job) => !job.resultDelivered).length + this.refusals.size;
+    // Undelivered results (refusals too) wait for the connection (or a reconnect) up to the drain timeout.
+    if (undelivered === 0) return this.close();
     // Each recorded or refused result settles its attempt, which calls update() and so
     // this again: no polling, only a cap on the wait.
     this.drainTimer ??= setTimeout(() => this.close(), this.options.drainDeliveryTimeoutMs ?? DRAIN_DELIVERY_TIMEOUT_MS);

@@ -2,8 +2,8 @@
 // HTTP + WebSocket server on loopback that checks the credential at the upgrade, decodes
 // every frame with the protocol package, stores progress by seq (as the real gateway
 // does: once per seq), answers evaluation requests in chunks, grades completions by
-// counting them, answers results with `result-recorded` (or drops or refuses them on
-// request), and accepts checkpoint uploads. The real gateway is tested against the
+// counting them, answers results with `result-recorded` (or drops, refuses or ignores
+// them on request), keeps every frame it sent, and accepts checkpoint uploads. The real gateway is tested against the
 // real runner in apps/web.
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -53,6 +53,11 @@ export interface ReceivedFrame {
   message: RunnerToServerMessage;
 }
 
+export interface SentFrame {
+  connection: number;
+  message: ServerToRunner;
+}
+
 export interface Upload {
   url: string;
   authorization: string | undefined;
@@ -68,9 +73,10 @@ export interface TestGatewayOptions {
   /**
    * What to do with a `finished`/`failed` (default "record"): record it (the first copy)
    * and answer `result-recorded`, as the real gateway does for every copy; "drop" the
-   * connection before answering (a lost answer); or "refuse" it as a stale attempt.
+   * connection before answering (a lost answer); "refuse" it as a stale attempt; or
+   * "ignore" it (an answer that is slow, or lost on the wire: the test answers by hand).
    */
-  results?: (message: ResultFrame, connection: number) => "record" | "drop" | "refuse";
+  results?: (message: ResultFrame, connection: number) => "record" | "drop" | "refuse" | "ignore";
   /** Items per evaluation-set chunk: small, so the runner must reassemble. */
   chunkSize?: number;
   port?: number;
@@ -81,6 +87,7 @@ type ResultFrame = Extract<RunnerToServerMessage, { type: "finished" | "failed" 
 
 export async function startTestGateway(options: TestGatewayOptions = {}) {
   const frames: ReceivedFrame[] = [];
+  const sent: SentFrame[] = [];
   const uploads: Upload[] = [];
   const closes: number[] = [];
   /** progress stored once per seq, per attempt */
@@ -94,6 +101,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}) {
   const items = localEvaluationItems(variant, createRng(99));
   let current: WebSocket | undefined;
   let connections = 0;
+  const connectionOf = new WeakMap<WebSocket, number>();
 
   const http: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -122,12 +130,17 @@ export async function startTestGateway(options: TestGatewayOptions = {}) {
     verifyClient: (info, done) => (info.req.headers.authorization === `Bearer ${TEST_CREDENTIAL}` ? done(true) : done(false, 401, "Unauthorized")),
   });
 
-  const send = (socket: WebSocket | undefined, message: ServerToRunner) => socket?.send(encodeServerMessage(message));
+  const send = (socket: WebSocket | undefined, message: ServerToRunner) => {
+    if (!socket) return;
+    sent.push({ connection: connectionOf.get(socket) ?? 0, message });
+    socket.send(encodeServerMessage(message));
+  };
   const shouldAck = () => (typeof options.ack === "function" ? options.ack() : options.ack !== false);
 
   wss.on("connection", (socket) => {
     connections += 1;
     const connection = connections;
+    connectionOf.set(socket, connection);
     current = socket;
     socket.on("close", (code) => closes.push(code));
     socket.on("message", (data: Buffer) => {
@@ -197,6 +210,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}) {
             socket.terminate();
             return;
           }
+          if (verdict === "ignore") return;
           if (verdict === "refuse") {
             send(socket, { type: "error", reason: "stale_attempt", message: `Attempt ${message.attempt} of run ${message.runId} is no longer current.`, ...refOf(message) });
             return;
@@ -218,6 +232,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}) {
     server: `http://127.0.0.1:${port}`,
     url: new URL(`ws://127.0.0.1:${port}${RUNNER_SOCKET_PATH}`),
     frames,
+    sent,
     uploads,
     closes,
     stored,
