@@ -9,7 +9,7 @@ import { runAttempts, runners, runs } from "@transcend/db/schema";
 import { CLOSE_CODES } from "@transcend/protocol";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { startTranscendServer, type TranscendServer } from "../app-server";
-import { claimRun } from "../services/queue";
+import { checkAttempt, claimRun, recordProgress, renewLeases } from "../services/queue";
 import { revokeRunner } from "../services/runners";
 import { cancelOpenRuns, createRunner, createUser, createVariantAndRecipe, queueRuns, testCapabilities } from "../test-fleet";
 import { SimRunner, UpgradeRefused } from "./sim-runner";
@@ -120,6 +120,23 @@ describeEachDatabase("revoked runners", (getDb, { getDatabase }) => {
     // The same claim for an admitted runner takes it: the revocation was the only reason.
     const admitted = await createRunner(getDb(), owner, "claims-admitted");
     expect(await claimRun(getDb(), { ...claim, runnerId: admitted.runnerId })).toMatchObject({ runId, attempt: 1 });
+  });
+
+  it("a revoked runner renews no lease and reports nothing more on the attempt it holds", async () => {
+    const { variantId, recipeId } = await createVariantAndRecipe(getDb(), owner);
+    await queueRuns(getDb(), { submitterId: owner, variantId, recipeId, count: 1 });
+    const { runnerId } = await createRunner(getDb(), owner, "holds-an-attempt");
+    const claimed = await claimRun(getDb(), { runnerId, ownerId: owner, capabilities: testCapabilities, settings: fleet.queue });
+    if (!claimed) throw new Error("the admitted runner should claim the queued run");
+    const ref = { runId: claimed.runId, attempt: claimed.attempt };
+    expect(await renewLeases(getDb(), { runnerId, attempts: [ref], settings: fleet.queue })).toEqual({ renewed: [ref], lost: [] });
+
+    await revokeSilently(runnerId);
+    expect(await renewLeases(getDb(), { runnerId, attempts: [ref], settings: fleet.queue })).toEqual({ renewed: [], lost: [ref] });
+    await expect(checkAttempt(getDb(), ref, runnerId)).rejects.toMatchObject({ code: "not_your_run", message: expect.stringMatching(/revoked/) });
+    await expect(recordProgress(getDb(), { ref, runnerId, seq: 1, phase: "pretraining", step: 1, metrics: { loss: 1 } })).rejects.toMatchObject({
+      code: "not_your_run",
+    });
   });
 
   it("the notice alone still closes a revoked runner at once", async () => {

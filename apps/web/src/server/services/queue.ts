@@ -272,12 +272,18 @@ async function lockCurrentAttempt(tx: Tx, ref: AttemptRef, runnerId: string): Pr
   const [run] = await tx.select().from(runs).where(eq(runs.id, ref.runId)).for("update");
   const [attempt] = run
     ? await tx
-        .select({ runnerId: runAttempts.runnerId })
+        .select({ runnerId: runAttempts.runnerId, runnerRevokedAt: runners.revokedAt })
         .from(runAttempts)
+        .innerJoin(runners, eq(runners.id, runAttempts.runnerId))
         .where(and(eq(runAttempts.runId, ref.runId), eq(runAttempts.attempt, ref.attempt)))
     : [];
   if (!run || !attempt || attempt.runnerId !== runnerId) {
     throw new FleetError("not_your_run", `Attempt ${ref.attempt} of run ${ref.runId} was not given to this runner.`);
+  }
+  // A runner revoked while still connected (its notice missed, the credential check not yet
+  // run) reports nothing more: its progress and results are no longer trusted.
+  if (attempt.runnerRevokedAt !== null) {
+    throw new FleetError("not_your_run", `This runner was revoked; attempt ${ref.attempt} of run ${ref.runId} is no longer its own.`);
   }
   if (run.attempt !== ref.attempt || run.leaseRunnerId !== runnerId || TERMINAL.has(run.state) || run.state === "queued") {
     const why = TERMINAL.has(run.state) ? `the run is ${run.state}` : run.attempt !== ref.attempt ? `attempt ${run.attempt} superseded it` : "its lease was lost";
@@ -319,6 +325,8 @@ export async function renewLeases(
         inArray(runs.id, ids),
         eq(runs.leaseRunnerId, input.runnerId),
         inArray(runs.state, [...ACTIVE_RUN_STATES]),
+        // A revoked runner renews nothing: its leases run out and the sweeper re-queues them.
+        sql`exists (select 1 from ${runners} me where me.id = ${input.runnerId} and me.revoked_at is null)`,
       ),
     )
     .returning({ runId: runs.id, attempt: runs.attempt });
