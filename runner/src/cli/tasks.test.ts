@@ -1,24 +1,11 @@
 // The tasks command as a user meets it: the real binary in a child process.
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "./test-support";
 
-const binary = fileURLToPath(new URL("../../bin/transcend-runner.js", import.meta.url));
-
-function run(args: string[], stdin = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binary, "tasks", ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    let [stdout, stderr] = ["", ""];
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const run = (args: string[], stdin = "") => runCli(["tasks", ...args], stdin);
 
 let directory = "";
 beforeAll(async () => {
