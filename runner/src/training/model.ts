@@ -115,8 +115,14 @@ export function weightVariables(gpt: Gpt): tf.Variable[] {
 /** A model with the same config and values given by name (a checkpoint, or another model). */
 export function gptFromValues(config: ModelConfig, values: Map<string, Float32Array>, trainable = true): Gpt {
   const skeleton = createGpt(config, zeroRng);
-  const variables = namedWeights(skeleton);
-  for (const [name, variable] of variables) {
+  assignWeights(skeleton, values);
+  if (!trainable) for (const variable of weightVariables(skeleton)) variable.trainable = false;
+  return skeleton;
+}
+
+/** Overwrites every weight of `gpt` with the values of the same name (copied into the backend). */
+export function assignWeights(gpt: Gpt, values: Map<string, Float32Array>): void {
+  for (const [name, variable] of namedWeights(gpt)) {
     const data = values.get(name);
     if (!data) throw new Error(`checkpoint is missing weight ${name}`);
     if (data.length !== variable.size) throw new Error(`weight ${name}: expected ${variable.size} numbers, got ${data.length}`);
@@ -124,8 +130,6 @@ export function gptFromValues(config: ModelConfig, values: Map<string, Float32Ar
     variable.assign(tensor);
     tensor.dispose();
   }
-  if (!trainable) for (const [, variable] of variables) variable.trainable = false;
-  return skeleton;
 }
 
 /** A frozen copy (the GRPO reference model). */

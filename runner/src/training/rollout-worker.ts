@@ -1,10 +1,9 @@
 // A rollout worker thread: its own wasm backend and kernels, a copy of the policy's weights
 // (refreshed when they change), and the same decoding code as the main thread.
 import { parentPort } from "node:worker_threads";
-import * as tf from "@tensorflow/tfjs";
 import { createRng } from "@transcend/tasks";
 import { selectBackend } from "../backend";
-import { disposeGpt, type Gpt, gptFromValues, namedWeights } from "./model";
+import { assignWeights, disposeGpt, type Gpt, gptFromValues } from "./model";
 import type { RolloutReply, RolloutRequest } from "./rollout-pool";
 import { decodeRows } from "./sampling";
 
@@ -15,7 +14,8 @@ let gpt: Gpt | undefined;
 let gptConfig = "";
 
 function loadWeights(request: RolloutRequest): Gpt {
-  const sameModel = gpt !== undefined && gptConfig === JSON.stringify(request.config);
+  const config = JSON.stringify(request.config);
+  const sameModel = gpt !== undefined && gptConfig === config;
   if (!request.weights) {
     if (!gpt || !sameModel) throw new Error("the rollout worker holds no weights for this model");
     return gpt;
@@ -24,18 +24,12 @@ function loadWeights(request: RolloutRequest): Gpt {
   // Views on the shared buffer: tf.tensor copies them into this thread's wasm memory.
   const values = new Map(layout.map(([name, offset, length]) => [name, new Float32Array(buffer, offset * 4, length)]));
   if (gpt && sameModel) {
-    for (const [name, variable] of namedWeights(gpt)) {
-      const data = values.get(name);
-      if (!data || data.length !== variable.size) throw new Error(`weight ${name} missing or of the wrong size`);
-      const tensor = tf.tensor(data, variable.shape, "float32");
-      variable.assign(tensor);
-      tensor.dispose();
-    }
+    assignWeights(gpt, values);
     return gpt;
   }
   if (gpt) disposeGpt(gpt);
   gpt = gptFromValues(request.config, values, false);
-  gptConfig = JSON.stringify(request.config);
+  gptConfig = config;
   return gpt;
 }
 
