@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { copyTensorValues, setBlasThreads } from "../kernels/index";
 import type { ModelConfig } from "./config";
 import { type Gpt, namedWeights } from "./model";
+import type { DecodeOptions } from "./sampling";
 
 /**
  * The policy's weights as the worker reads them: every variable's values, one after the
@@ -32,7 +33,7 @@ export interface RolloutRequest {
   prompts: number[][];
   /** Per-row sampling seeds (absent for greedy decoding). */
   rowSeeds?: string[];
-  options: { maxNewTokens: number; temperature: number; greedy: boolean; eos: number; pad: number };
+  options: DecodeOptions;
 }
 
 export type RolloutReply = { id: number; completions: number[][] } | { id: number; error: string };
@@ -85,7 +86,7 @@ class RolloutWorker {
    * right after, and a post deferred to a promise callback would wait for that decode, so
    * the two halves would run one after the other.
    */
-  generate(gpt: Gpt, prompts: number[][], rowSeeds: string[] | undefined, options: RolloutRequest["options"]): Promise<number[][]> {
+  generate(gpt: Gpt, prompts: number[][], rowSeeds: string[] | undefined, options: DecodeOptions): Promise<number[][]> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.busy) return Promise.reject(new Error("the rollout worker is busy"));
     const variables = namedWeights(gpt);
@@ -146,7 +147,7 @@ export async function generateSplit(
   gpt: Gpt,
   prompts: number[][],
   rowSeeds: string[] | undefined,
-  options: RolloutRequest["options"],
+  options: DecodeOptions,
   decode: (prompts: number[][], rowSeeds: string[] | undefined) => number[][],
 ): Promise<number[][]> {
   pool ??= new RolloutWorker();
