@@ -15,6 +15,7 @@ import { optimizerStep } from "../training/optimizer";
 import { createOptimizer, sequenceLoss, type TokenBatch } from "../training/pretraining";
 import { rolloutThreads } from "../training/rollout-pool";
 import { generate } from "../training/sampling";
+import { readStdin } from "./stdin";
 
 interface BenchConfig {
   vocab: number;
@@ -156,11 +157,6 @@ async function readReference(file: string): Promise<BenchReport> {
   return parsed.data;
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
 
 function modelConfig(c: BenchConfig): ModelConfig {
   return { vocabSize: c.vocab, contextLength: c.context, dModel: c.dModel, layers: c.layers, heads: c.heads, positionalEncoding: "learned", dropout: 0 };

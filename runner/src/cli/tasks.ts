@@ -5,6 +5,7 @@ import { parseTaskVariant, type TaskVariant } from "@transcend/protocol";
 import { MalformedPromptError, createRng, findPreset, presets, resolveVariant } from "@transcend/tasks";
 import { InvalidArgumentError, type Command } from "commander";
 import { UserError } from "../errors";
+import { readStdin } from "./stdin";
 
 /** Enough items to eyeball or pipe into an experiment; more is a data-generation job, not a look. */
 const MAX_SAMPLE_COUNT = 100_000;
@@ -114,11 +115,6 @@ async function sampleItems(options: { variant: string; split: string; n: number;
   }
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString("utf8");
-}
 
 /** Tokens given either as a space-separated string (what `tasks sample` prints) or as an array of strings. */
 function readTokens(value: unknown): string[] | undefined {
